@@ -1,0 +1,65 @@
+package dev.gale.backend;
+
+import dev.gale.backend.cpu.CpuBackend;
+import dev.gale.backend.reference.ReferenceBackend;
+import dev.gale.model.Model;
+import dev.gale.model.ModelConfig;
+
+import java.lang.reflect.InvocationTargetException;
+import java.util.List;
+
+/** Creates backends by name. TornadoVM backends are loaded only when asked for. */
+public final class Backends {
+    public static final List<String> NAMES = List.of("cpu", "opencl", "ptx", "spirv", "reference");
+    public static final List<String> TORNADO = List.of("opencl", "ptx", "spirv");
+    static final String TORNADO_FACTORY = "dev.gale.backend.tornado.TornadoBackends";
+
+    private Backends() {
+    }
+
+    public static boolean isTornado(String name) {
+        return TORNADO.contains(name);
+    }
+
+    public static Backend create(Model model, BackendOptions o) {
+        ModelConfig c = o.apply(model.config());
+        int ctx = o.resolvedContextSize(c);
+        int chunk = o.resolvedChunkSize(c);
+        return switch (o.backend()) {
+            case "cpu" -> new CpuBackend(c, model.weights(), ctx, chunk, o.resolvedThreads());
+            case "reference" -> new ReferenceBackend(c, model.weights(), ctx);
+            case "opencl", "ptx", "spirv" -> tornado(model, c, o, ctx, chunk);
+            default -> throw new IllegalArgumentException("unknown backend '" + o.backend() + "'; choose one of "
+                    + NAMES);
+        };
+    }
+
+    /** The TornadoVM factory class, or an error saying how to get TornadoVM. */
+    public static Class<?> tornadoFactory() {
+        try {
+            return Class.forName(TORNADO_FACTORY);
+        } catch (ClassNotFoundException | NoClassDefFoundError e) {
+            throw new BackendUnavailableException("this Gale was built without TornadoVM, so the opencl, ptx and "
+                    + "spirv backends are unavailable. Install the TornadoVM SDK at /opt/tornadovm (or set "
+                    + "TORNADOVM_HOME) as the README's 'GPU backends' section explains, then run ./setup.sh again.");
+        }
+    }
+
+    private static Backend tornado(Model model, ModelConfig c, BackendOptions o, int ctx, int chunk) {
+        Class<?> factory = tornadoFactory();
+        try {
+            return (Backend) factory.getMethod("create", Model.class, ModelConfig.class, BackendOptions.class,
+                    int.class, int.class).invoke(null, model, c, o, ctx, chunk);
+        } catch (InvocationTargetException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw new BackendUnavailableException("TornadoVM failed to start: " + err);
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

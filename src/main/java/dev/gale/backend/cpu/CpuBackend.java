@@ -1,0 +1,210 @@
+package dev.gale.backend.cpu;
+
+import dev.gale.backend.Backend;
+import dev.gale.backend.CacheLayout;
+import dev.gale.model.ModelConfig;
+import dev.gale.model.Weights;
+
+/**
+ * The CPU backend: Vector API kernels, weights read from the mapped file, a rolling-buffer KV
+ * cache and chunked prefill. A chunk's tokens go through each layer together, so every weight
+ * matrix is read once per chunk.
+ */
+public final class CpuBackend implements Backend {
+    private final ModelConfig c;
+    private final CacheLayout layout;
+    private final int maxChunk;
+    private final Parallel parallel;
+
+    private final CpuMatrix embedding;
+    private final CpuLayer[] layers;
+    private final float[] outputNorm;
+    private final CpuMatrix output;
+    private final Rope rope;
+    private final Attention attention;
+
+    // activations for up to maxChunk tokens, row-major [token][feature]
+    private final float[] x;
+    private final float[] xb;
+    private final float[] q;
+    private final float[] k;
+    private final float[] v;
+    private final float[] att;
+    private final float[] gate;
+    private final float[] up;
+    private final float[] logitRows;
+
+    private final KVCache cache;
+    private int next;
+
+    /**
+     * @param contextSize positions a sequence may reach
+     * @param maxChunk    most tokens per forward call (activation buffers are sized for it)
+     * @param threads     threads for matrix products and attention
+     */
+    public CpuBackend(ModelConfig config, Weights weights, int contextSize, int maxChunk, int threads) {
+        this.c = config;
+        this.layout = CacheLayout.of(config.slidingWindow(), contextSize);
+        this.maxChunk = maxChunk;
+        this.parallel = new Parallel(threads);
+        this.embedding = CpuMatrix.of(weights.tokenEmbedding());
+        this.layers = new CpuLayer[c.blockCount()];
+        for (int i = 0; i < layers.length; i++) {
+            layers[i] = new CpuLayer(weights.layers()[i]);
+        }
+        this.outputNorm = CpuLayer.vector(weights.outputNorm());
+        this.output = CpuMatrix.of(weights.output());
+        this.rope = new Rope(c.headDim(), c.ropeDimensionCount(), c.ropeFreqBase(), maxChunk);
+        this.cache = new KVCache(c.blockCount(), layout, c.kvDim());
+        this.attention = new Attention(c, layout, maxChunk, threads);
+        int dim = c.embeddingLength();
+        this.x = new float[maxChunk * dim];
+        this.xb = new float[maxChunk * Math.max(dim, c.qDim())];
+        this.q = new float[maxChunk * c.qDim()];
+        this.k = new float[maxChunk * c.kvDim()];
+        this.v = new float[maxChunk * c.kvDim()];
+        this.att = new float[maxChunk * c.qDim()];
+        this.gate = new float[maxChunk * c.feedForwardLength()];
+        this.up = new float[maxChunk * c.feedForwardLength()];
+        this.logitRows = new float[maxChunk * dim];
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public ModelConfig config() {
+        return c;
+    }
+
+    @Override
+    public CacheLayout cacheLayout() {
+        return layout;
+    }
+
+    @Override
+    public int maxChunk() {
+        return maxChunk;
+    }
+
+    public int threads() {
+        return parallel.threads();
+    }
+
+    @Override
+    public void forward(int[] tokens, int pos, float[] logits) {
+        int n = tokens.length;
+        if (n < 1 || n > maxChunk) {
+            throw new IllegalArgumentException("chunk of " + n + " tokens; this backend takes 1 to " + maxChunk);
+        }
+        if (pos != next) {
+            throw new IllegalArgumentException("position " + pos + " does not continue the sequence at " + next);
+        }
+        if (pos + n > layout.contextSize()) {
+            throw new IllegalArgumentException("position " + (pos + n) + " is past the context size "
+                    + layout.contextSize());
+        }
+        int dim = c.embeddingLength();
+        for (int t = 0; t < n; t++) {
+            if (tokens[t] < 0 || tokens[t] >= c.vocabSize()) {
+                throw new IllegalArgumentException("token id " + tokens[t] + " is outside the vocabulary of "
+                        + c.vocabSize());
+            }
+            embedding.row(tokens[t], x, t * dim);
+        }
+        rope.prepare(pos, n);
+        for (int l = 0; l < layers.length; l++) {
+            layer(l, layers[l], pos, n);
+        }
+        next = pos + n;
+        if (logits != null) {
+            logits(n, logits);
+        }
+    }
+
+    private void layer(int l, CpuLayer L, int pos, int n) {
+        int dim = c.embeddingLength();
+        // attention block
+        Kernels.rmsnorm(xb, x, L.attnNorm, dim, n, c.rmsEps());
+        L.attnQ.matmul(xb, n, q, parallel);
+        L.attnK.matmul(xb, n, k, parallel);
+        L.attnV.matmul(xb, n, v, parallel);
+        rope.apply(q, n, c.headCount());
+        rope.apply(k, n, c.headCountKv());
+        attention.run(att, q, k, v, cache, l, pos, n, parallel);
+        cache.store(l, k, v, pos, n);
+        L.attnOutput.matmul(att, n, xb, parallel);
+        Kernels.add(x, xb, n * dim);
+        // feed-forward block
+        Kernels.rmsnorm(xb, x, L.ffnNorm, dim, n, c.rmsEps());
+        L.ffnGate.matmul(xb, n, gate, parallel);
+        L.ffnUp.matmul(xb, n, up, parallel);
+        Kernels.swiglu(gate, up, n * c.feedForwardLength());
+        L.ffnDown.matmul(gate, n, xb, parallel);
+        Kernels.add(x, xb, n * dim);
+    }
+
+    private void logits(int n, float[] logits) {
+        int dim = c.embeddingLength();
+        int vocab = c.vocabSize();
+        if (logits.length == (long) n * vocab) {
+            Kernels.rmsnorm(logitRows, x, outputNorm, dim, n, c.rmsEps());
+            output.matmul(logitRows, n, logits, parallel);
+        } else if (logits.length == vocab) {
+            System.arraycopy(x, (n - 1) * dim, logitRows, 0, dim);
+            Kernels.rmsnorm(logitRows, logitRows, outputNorm, dim, 1, c.rmsEps());
+            output.matvec(logitRows, logits, parallel);
+        } else {
+            throw new IllegalArgumentException("logits buffer of " + logits.length + " floats fits neither "
+                    + vocab + " nor " + n + " x " + vocab);
+        }
+    }
+
+    @Override
+    public void reset() {
+        next = 0;
+    }
+
+    @Override
+    public long cacheBytes() {
+        return cache.bytes();
+    }
+
+    @Override
+    public void close() {
+        parallel.close();
+    }
+
+    /** One layer's weights, prepared for the CPU. */
+    private static final class CpuLayer {
+        final float[] attnNorm;
+        final float[] ffnNorm;
+        final CpuMatrix attnQ;
+        final CpuMatrix attnK;
+        final CpuMatrix attnV;
+        final CpuMatrix attnOutput;
+        final CpuMatrix ffnGate;
+        final CpuMatrix ffnDown;
+        final CpuMatrix ffnUp;
+
+        CpuLayer(Weights.Layer w) {
+            attnNorm = vector(w.attnNorm());
+            ffnNorm = vector(w.ffnNorm());
+            attnQ = CpuMatrix.of(w.attnQ());
+            attnK = CpuMatrix.of(w.attnK());
+            attnV = CpuMatrix.of(w.attnV());
+            attnOutput = CpuMatrix.of(w.attnOutput());
+            ffnGate = CpuMatrix.of(w.ffnGate());
+            ffnDown = CpuMatrix.of(w.ffnDown());
+            ffnUp = CpuMatrix.of(w.ffnUp());
+        }
+
+        static float[] vector(dev.gale.model.Tensor t) {
+            float[] out = new float[Math.toIntExact(t.elements())];
+            CpuMatrix.of(t).row(0, out, 0);
+            return out;
+        }
+    }
+}

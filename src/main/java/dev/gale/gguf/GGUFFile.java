@@ -1,0 +1,293 @@
+package dev.gale.gguf;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A GGUF file (versions 2 and 3), memory-mapped read-only with the FFM API.
+ *
+ * <p>Opening parses and validates the header, the metadata and the tensor infos; tensor data is
+ * never copied: {@link #tensorData} returns a slice of the mapping. The mapping lives until
+ * {@link #close()}.
+ */
+public final class GGUFFile implements AutoCloseable {
+    /** "GGUF" read as a little-endian uint32. */
+    public static final int MAGIC = 0x46554747;
+    public static final int DEFAULT_ALIGNMENT = 32;
+
+    private final Path path;
+    private final Arena arena;
+    private final MemorySegment segment;
+    private final int version;
+    private final Map<String, GGUFValue> metadata;
+    private final Map<String, GGUFTensorInfo> tensors;
+    private final int alignment;
+    private final long dataStart;
+
+    private GGUFFile(Path path, Arena arena, MemorySegment segment, int version, Map<String, GGUFValue> metadata,
+                     Map<String, GGUFTensorInfo> tensors, int alignment, long dataStart) {
+        this.path = path;
+        this.arena = arena;
+        this.segment = segment;
+        this.version = version;
+        this.metadata = metadata;
+        this.tensors = tensors;
+        this.alignment = alignment;
+        this.dataStart = dataStart;
+    }
+
+    /** Maps and validates a GGUF file. */
+    public static GGUFFile open(Path path) throws IOException {
+        Arena arena = Arena.ofShared();
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = ch.size();
+            MemorySegment seg = size == 0 ? MemorySegment.NULL.reinterpret(0)
+                    : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            GGUFFile file = parse(path, arena, seg);
+            return file;
+        } catch (NoSuchFileException e) {
+            arena.close();
+            throw new NoSuchFileException(path.toString(), null, "no such file");
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    private static GGUFFile parse(Path path, Arena arena, MemorySegment seg) throws GGUFException {
+        GGUFReader r = new GGUFReader(path, seg);
+        int magic = r.u32("magic");
+        if (magic != MAGIC) {
+            throw new GGUFException(path, "magic", 0, String.format(
+                    "not a GGUF file (expected bytes 'GGUF', found %08x)", Integer.reverseBytes(magic)));
+        }
+        int version = r.u32("version");
+        if (version == 1) {
+            throw new GGUFException(path, "version", 4, "GGUF version 1 is obsolete; convert the model again");
+        }
+        if (version != 2 && version != 3) {
+            String hint = Integer.reverseBytes(version) == 2 || Integer.reverseBytes(version) == 3
+                    ? "big-endian GGUF files are not supported" : "only versions 2 and 3 are supported";
+            throw new GGUFException(path, "version", 4, "unsupported GGUF version " + Integer.toUnsignedString(version)
+                    + " (" + hint + ")");
+        }
+        long tensorCount = r.count("tensor_count", GGUFReader.MIN_TENSOR_INFO_SIZE);
+        long kvCount = r.count("metadata_kv_count", GGUFReader.MIN_KV_SIZE);
+
+        Map<String, GGUFValue> metadata = new LinkedHashMap<>();
+        for (long i = 0; i < kvCount; i++) {
+            long keyOffset = r.position();
+            String key = r.string("metadata key #" + i);
+            GGUFValue value = r.value(key);
+            if (metadata.putIfAbsent(key, value) != null) {
+                throw new GGUFException(path, key, keyOffset, "duplicate metadata key");
+            }
+        }
+
+        int alignment = DEFAULT_ALIGNMENT;
+        GGUFValue align = metadata.get("general.alignment");
+        if (align != null) {
+            if (!align.type().isInteger()) {
+                throw new GGUFException(path, "general.alignment", align.offset(), "must be an integer, found " + align.type());
+            }
+            long a = ((Number) align.value()).longValue();
+            if (a <= 0 || a > (1 << 30) || Long.bitCount(a) != 1) {
+                throw new GGUFException(path, "general.alignment", align.offset(), "must be a power of two, found " + a);
+            }
+            alignment = (int) a;
+        }
+
+        Map<String, GGUFTensorInfo> tensors = new LinkedHashMap<>();
+        for (long i = 0; i < tensorCount; i++) {
+            GGUFTensorInfo t = r.tensorInfo(i);
+            if (tensors.putIfAbsent(t.name(), t) != null) {
+                throw new GGUFException(path, "tensor '" + t.name() + "'", t.infoOffset(), "duplicate tensor name");
+            }
+        }
+
+        long dataStart = alignUp(r.position(), alignment);
+        long fileSize = seg.byteSize();
+        if (tensorCount > 0 && dataStart > fileSize) {
+            throw new GGUFException(path, "tensor data", r.position(), "file ends before the tensor data section");
+        }
+        validateTensorData(path, tensors.values(), dataStart, fileSize, alignment);
+        return new GGUFFile(path, arena, seg, version, Collections.unmodifiableMap(metadata),
+                Collections.unmodifiableMap(tensors), alignment, dataStart);
+    }
+
+    private static void validateTensorData(Path path, Iterable<GGUFTensorInfo> infos, long dataStart, long fileSize,
+                                           int alignment) throws GGUFException {
+        List<GGUFTensorInfo> sorted = new ArrayList<>();
+        long available = fileSize - dataStart;
+        for (GGUFTensorInfo t : infos) {
+            String field = "tensor '" + t.name() + "' offset";
+            if (t.dataOffset() % alignment != 0) {
+                throw new GGUFException(path, field, t.infoOffset(), "data offset " + t.dataOffset()
+                        + " is not a multiple of the alignment " + alignment);
+            }
+            if (t.dataOffset() > available || t.byteSize() > available - t.dataOffset()) {
+                throw new GGUFException(path, field, t.infoOffset(), "data [" + (dataStart + t.dataOffset()) + ", "
+                        + (dataStart + t.dataOffset() + t.byteSize()) + ") lies past the end of the file (" + fileSize
+                        + " bytes)");
+            }
+            sorted.add(t);
+        }
+        sorted.sort(Comparator.comparingLong(GGUFTensorInfo::dataOffset));
+        for (int i = 1; i < sorted.size(); i++) {
+            GGUFTensorInfo prev = sorted.get(i - 1);
+            GGUFTensorInfo cur = sorted.get(i);
+            if (prev.dataOffset() + prev.byteSize() > cur.dataOffset()) {
+                throw new GGUFException(path, "tensor '" + cur.name() + "' offset", cur.infoOffset(),
+                        "data overlaps tensor '" + prev.name() + "'");
+            }
+        }
+    }
+
+    static long alignUp(long v, long alignment) {
+        return (v + alignment - 1) / alignment * alignment;
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public int version() {
+        return version;
+    }
+
+    public int alignment() {
+        return alignment;
+    }
+
+    /** File offset where the tensor data section starts. */
+    public long dataStart() {
+        return dataStart;
+    }
+
+    public long fileSize() {
+        return segment.byteSize();
+    }
+
+    /** All metadata, in file order. */
+    public Map<String, GGUFValue> metadata() {
+        return metadata;
+    }
+
+    /** All tensor infos, in file order. */
+    public Map<String, GGUFTensorInfo> tensors() {
+        return tensors;
+    }
+
+    public GGUFTensorInfo tensor(String name) {
+        return tensors.get(name);
+    }
+
+    /** The tensor's bytes: a slice of the mapping, valid until {@link #close()}. */
+    public MemorySegment tensorData(GGUFTensorInfo t) {
+        return segment.asSlice(dataStart + t.dataOffset(), t.byteSize());
+    }
+
+    /** The whole mapped file. */
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    // ---- typed metadata access; a wrong type is a GGUFException naming the key ----
+
+    public boolean has(String key) {
+        return metadata.containsKey(key);
+    }
+
+    public String getString(String key) throws GGUFException {
+        return (String) require(key, GGUFValueType.STRING).value();
+    }
+
+    public String getString(String key, String orElse) throws GGUFException {
+        return has(key) ? getString(key) : orElse;
+    }
+
+    /** An integer of any integer type. */
+    public long getLong(String key) throws GGUFException {
+        GGUFValue v = require(key, null);
+        if (!v.type().isInteger()) {
+            throw new GGUFException(path, key, v.offset(), "expected an integer, found " + v.type());
+        }
+        return ((Number) v.value()).longValue();
+    }
+
+    /** An integer that must fit in [min, max]. */
+    public int getInt(String key, int min, int max) throws GGUFException {
+        long v = getLong(key);
+        if (v < min || v > max) {
+            throw new GGUFException(path, key, metadata.get(key).offset(), "value " + v + " is out of range [" + min
+                    + ", " + max + "]");
+        }
+        return (int) v;
+    }
+
+    public int getInt(String key, int min, int max, int orElse) throws GGUFException {
+        return has(key) ? getInt(key, min, max) : orElse;
+    }
+
+    /** A float (FLOAT32 or FLOAT64). */
+    public float getFloat(String key) throws GGUFException {
+        GGUFValue v = require(key, null);
+        if (v.type() != GGUFValueType.FLOAT32 && v.type() != GGUFValueType.FLOAT64) {
+            throw new GGUFException(path, key, v.offset(), "expected a float, found " + v.type());
+        }
+        return ((Number) v.value()).floatValue();
+    }
+
+    public float getFloat(String key, float orElse) throws GGUFException {
+        return has(key) ? getFloat(key) : orElse;
+    }
+
+    public boolean getBoolean(String key, boolean orElse) throws GGUFException {
+        return has(key) ? (Boolean) require(key, GGUFValueType.BOOL).value() : orElse;
+    }
+
+    public GGUFArray getArray(String key, GGUFValueType elementType) throws GGUFException {
+        GGUFValue v = require(key, GGUFValueType.ARRAY);
+        GGUFArray a = (GGUFArray) v.value();
+        if (elementType != null && a.elementType() != elementType) {
+            throw new GGUFException(path, key, v.offset(), "expected an array of " + elementType + ", found an array of "
+                    + a.elementType());
+        }
+        return a;
+    }
+
+    /** Throws a GGUFException naming this file, the key and its offset. */
+    public GGUFException error(String key, String problem) {
+        GGUFValue v = metadata.get(key);
+        return new GGUFException(path, key, v == null ? 0 : v.offset(), problem);
+    }
+
+    private GGUFValue require(String key, GGUFValueType type) throws GGUFException {
+        GGUFValue v = metadata.get(key);
+        if (v == null) {
+            throw new GGUFException(path, key, 0, "required metadata key is missing");
+        }
+        if (type != null && v.type() != type) {
+            throw new GGUFException(path, key, v.offset(), "expected " + type + ", found " + v.type());
+        }
+        return v;
+    }
+
+    @Override
+    public void close() {
+        if (arena.scope().isAlive()) {
+            arena.close();
+        }
+    }
+}

@@ -1,0 +1,91 @@
+package dev.gale.model;
+
+import dev.gale.gguf.GGUFArray;
+import dev.gale.gguf.GGUFException;
+import dev.gale.gguf.GGUFFile;
+import dev.gale.gguf.GGUFValueType;
+
+import java.util.Arrays;
+
+/**
+ * A SentencePiece vocabulary as GGUF stores it under {@code tokenizer.ggml.*}.
+ *
+ * @param tokens         the piece of every token id ("▁" stands for a space, "&lt;0x0A&gt;" for a byte)
+ * @param scores         merge priorities: higher merges first
+ * @param types          token types: {@link #NORMAL}, {@link #UNKNOWN}, {@link #CONTROL}, ...
+ * @param addSpacePrefix whether encoding prepends a space to the text (SentencePiece's default)
+ */
+public record Vocabulary(
+        String model,
+        String[] tokens,
+        float[] scores,
+        int[] types,
+        int bos,
+        int eos,
+        int unk,
+        boolean addBos,
+        boolean addEos,
+        boolean addSpacePrefix) {
+
+    public static final int NORMAL = 1;
+    public static final int UNKNOWN = 2;
+    public static final int CONTROL = 3;
+    public static final int USER_DEFINED = 4;
+    public static final int UNUSED = 5;
+    public static final int BYTE = 6;
+
+    public int size() {
+        return tokens.length;
+    }
+
+    public String piece(int id) {
+        return tokens[id];
+    }
+
+    public int type(int id) {
+        return types[id];
+    }
+
+    public static Vocabulary from(GGUFFile f) throws GGUFException {
+        String model = f.getString("tokenizer.ggml.model");
+        if (!model.equals("llama")) {
+            throw f.error("tokenizer.ggml.model", "tokenizer '" + model
+                    + "' is not supported: Gale reads SentencePiece vocabularies ('llama')");
+        }
+        String[] tokens = f.getArray("tokenizer.ggml.tokens", GGUFValueType.STRING).strings();
+        int n = tokens.length;
+        if (n == 0) {
+            throw f.error("tokenizer.ggml.tokens", "the vocabulary is empty");
+        }
+        float[] scores;
+        if (f.has("tokenizer.ggml.scores")) {
+            scores = f.getArray("tokenizer.ggml.scores", GGUFValueType.FLOAT32).floats();
+            if (scores.length != n) {
+                throw f.error("tokenizer.ggml.scores", scores.length + " scores for " + n + " tokens");
+            }
+        } else {
+            scores = new float[n];
+        }
+        int[] types;
+        if (f.has("tokenizer.ggml.token_type")) {
+            GGUFArray a = f.getArray("tokenizer.ggml.token_type", null);
+            if (!a.elementType().isInteger()) {
+                throw f.error("tokenizer.ggml.token_type", "expected an integer array, found " + a.elementType());
+            }
+            types = a.ints();
+            if (types.length != n) {
+                throw f.error("tokenizer.ggml.token_type", types.length + " token types for " + n + " tokens");
+            }
+        } else {
+            types = new int[n];
+            Arrays.fill(types, NORMAL);
+        }
+        int unk = f.getInt("tokenizer.ggml.unknown_token_id", 0, n - 1, 0);
+        int bos = f.getInt("tokenizer.ggml.bos_token_id", 0, n - 1, Math.min(1, n - 1));
+        int eos = f.getInt("tokenizer.ggml.eos_token_id", 0, n - 1, Math.min(2, n - 1));
+        return new Vocabulary(model, tokens, scores, types, bos, eos, unk,
+                f.getBoolean("tokenizer.ggml.add_bos_token", true),
+                f.getBoolean("tokenizer.ggml.add_eos_token", false),
+                f.getBoolean("tokenizer.ggml.add_space_prefix", true));
+    }
+}
