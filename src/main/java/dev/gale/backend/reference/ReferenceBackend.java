@@ -86,8 +86,11 @@ public final class ReferenceBackend implements Backend {
             keys[l][pos] = k;
             values[l][pos] = v;
             float[] att = new float[c.qDim()];
-            ReferenceOps.attention(att, q, keys[l], values[l], layout.firstVisible(pos), pos,
-                    c.headCount(), c.headCountKv(), c.headDim());
+            // the band mask, written out: key j is visible when j <= pos and j > pos - W
+            int window = c.slidingWindow();
+            int first = window > 0 ? Math.max(0, pos - window + 1) : 0;
+            ReferenceOps.attention(att, q, keys[l], values[l], first, pos, c.headCount(), c.headCountKv(),
+                    c.headDim());
             float[] o = new float[dim];
             ReferenceOps.matvec(L.attnOutput(), att, o);
             for (int i = 0; i < dim; i++) {
