@@ -114,6 +114,7 @@ public final class CpuBackend implements Backend {
             }
             embedding.row(tokens[t], x, t * dim);
         }
+        cache.ensure(pos + n);
         rope.prepare(pos, n);
         for (int l = 0; l < layers.length; l++) {
             layer(l, layers[l], pos, n);
