@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Black-box tests of the gale command, run as a user would: generate, tokenize, info, make-model,
+# and clear one-line errors (non-zero exit, no stack trace) for bad input.
+set -uo pipefail
+cd "$(dirname "$(readlink -f "$0")")/.."
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+pass() { printf '  ok    %s\n' "$1"; }
+fail() { printf '  FAIL  %s\n' "$1"; fails=$((fails + 1)); }
+json() { python3 -c "import json,sys; d=json.loads(sys.stdin.read().strip().splitlines()[-1]); print($1)"; }
+
+# expect_error NAME PATTERN CMD...: non-zero exit, stderr names the problem in one 'gale: error:' line, no stack trace
+expect_error() {
+  local name=$1 pattern=$2; shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
+  if [ $rc -eq 0 ]; then fail "$name: exit 0"; return; fi
+  if ! grep -q "^gale: error: .*$pattern" "$tmp/err"; then fail "$name: stderr lacks '$pattern': $(head -c 400 "$tmp/err")"; return; fi
+  if grep -qE '^\s+at |Exception in thread' "$tmp/err"; then fail "$name: stack trace on stderr"; return; fi
+  pass "$name"
+}
+
+m="$tmp/tiny.gguf"
+./gale make-model -o "$m" --shape tiny --type Q4_0 2>/dev/null && pass "make-model" || fail "make-model"
+
+out=$(./gale generate -m "$m" -p "hello world" -n 12 --temperature 0 --format json 2>/dev/null)
+[ "$(echo "$out" | json 'len(d["tokens"])')" = 12 ] && pass "generate json: 12 tokens" || fail "generate json: $out"
+[ "$(echo "$out" | json 'd["prompt_tokens"][0]')" = 1 ] && pass "generate json: BOS first" || fail "generate json: BOS"
+echo "$out" | json 'd["timings"]["decode_tok_s"] > 0 and d["timings"]["prefill_tok_s"] > 0 and "load_ms" in d["timings"]' | grep -q True \
+  && pass "generate json: timings" || fail "generate json: timings"
+again=$(./gale generate -m "$m" -p "hello world" -n 12 --temperature 0 --format json 2>/dev/null)
+[ "$(echo "$out" | json 'd["tokens"]')" = "$(echo "$again" | json 'd["tokens"]')" ] && pass "greedy is deterministic" || fail "greedy differs"
+s1=$(./gale generate -m "$m" -p "hi" -n 16 --seed 5 --format json 2>/dev/null | json 'd["tokens"]')
+s2=$(./gale generate -m "$m" -p "hi" -n 16 --seed 5 --format json 2>/dev/null | json 'd["tokens"]')
+[ "$s1" = "$s2" ] && pass "seed reproduces" || fail "seed: $s1 vs $s2"
+
+./gale generate -m "$m" -p "hello" -n 5 --seed 1 >"$tmp/out" 2>"$tmp/err"
+[ $? = 0 ] && grep -q "tok/s" "$tmp/err" && pass "generate text: speed on stderr" || fail "generate text: $(cat "$tmp/err")"
+
+printf 'from a file' > "$tmp/prompt.txt"
+./gale generate -m "$m" -f "$tmp/prompt.txt" -n 3 --format json 2>/dev/null | json 'len(d["prompt_tokens"]) > 1' | grep -q True \
+  && pass "generate -f" || fail "generate -f"
+
+tok=$(./gale tokenize -m "$m" -p "the cat" --format json 2>/dev/null)
+[ "$(echo "$tok" | json 'd["tokens"][0]')" = 1 ] && [ "$(echo "$tok" | json 'len(d["tokens"]) == len(d["pieces"])')" = True ] \
+  && pass "tokenize json" || fail "tokenize json: $tok"
+ctl=$(./gale tokenize -m "$m" -p "[INST]" --parse-special --format json 2>/dev/null | json 'd["tokens"]')
+[ "$ctl" = "[1, 3]" ] && pass "tokenize --parse-special: [INST] is one control token" || fail "parse-special: $ctl"
+plain=$(./gale tokenize -m "$m" -p "[INST]" --format json 2>/dev/null | json '3 in d["tokens"]')
+[ "$plain" = False ] && pass "tokenize: [INST] is text without --parse-special" || fail "no parse-special: $plain"
+
+./gale info -m "$m" >"$tmp/out" 2>&1 && grep -q "blk.0.attn_q.weight *Q4_0" "$tmp/out" && grep -q "llama.block_count" "$tmp/out" \
+  && pass "info" || fail "info: $(head -5 "$tmp/out")"
+
+# errors
+expect_error "missing model file" "no such file" ./gale generate -m "$tmp/nope.gguf" -p hi
+head -c 100 /dev/urandom > "$tmp/garbage.gguf"
+expect_error "not a GGUF file" "not a GGUF file" ./gale generate -m "$tmp/garbage.gguf" -p hi
+head -c 2000 "$m" > "$tmp/truncated.gguf"
+expect_error "truncated GGUF" "truncated\|past the end" ./gale info -m "$tmp/truncated.gguf"
+expect_error "prompt longer than the context" "context size is 4" ./gale generate -m "$m" -p "a b c d e f g h" -c 4
+expect_error "unknown backend" "unknown backend" ./gale generate -m "$m" -p hi --backend quantum
+expect_error "bad top-p" "top-p" ./gale generate -m "$m" -p hi --top-p 1.5
+expect_error "bad format" "format" ./gale generate -m "$m" -p hi --format xml
+./gale generate -m "$m" -p hi --no-such-flag >/dev/null 2>"$tmp/err"; rc=$?
+[ $rc = 2 ] && grep -q "Unknown option" "$tmp/err" && pass "unknown flag: exit 2" || fail "unknown flag: rc=$rc $(cat "$tmp/err")"
+if [ ! -f target/tornado.argfile ]; then
+  expect_error "opencl without TornadoVM" "TornadoVM" ./gale generate -m "$m" -p hi --backend opencl
+fi
+
+echo "cli.sh: $fails failure(s)"
+[ $fails = 0 ]
