@@ -124,13 +124,22 @@ final class SpecialTokens {
             int id = order[(int) (found[k] >>> 32)];
             int start = (int) found[k];
             int end = start + texts[id].length();
-            int firstTaken = taken.nextSetBit(start);
-            if (firstTaken < 0 || firstTaken >= end) {
+            if (free(taken, start, end)) {
                 taken.set(start, end);
                 matches.add(new Match(start, end - start, id));
             }
         }
         matches.sort((a, b) -> Integer.compare(a.start(), b.start()));
         return matches;
+    }
+
+    /** Whether no bit in [from, to) is set; O(to - from), unlike nextSetBit, which may scan to the end. */
+    private static boolean free(BitSet taken, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (taken.get(i)) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -4,9 +4,7 @@ import dev.gale.model.Vocabulary;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -67,7 +65,7 @@ public final class Tokenizer {
      */
     public int[] encode(String text, boolean addSpecial, boolean parseSpecial) {
         String s = wellFormed(text);
-        List<Integer> out = new ArrayList<>();
+        TokenBuffer out = new TokenBuffer();
         if (addSpecial && vocab.addBos()) {
             out.add(vocab.bos());
         }
@@ -87,14 +85,10 @@ public final class Tokenizer {
         if (addSpecial && vocab.addEos()) {
             out.add(vocab.eos());
         }
-        int[] result = new int[out.size()];
-        for (int i = 0; i < result.length; i++) {
-            result[i] = out.get(i);
-        }
-        return result;
+        return out.toArray();
     }
 
-    private void encodeText(String fragment, boolean prefixSpace, List<Integer> out) {
+    private void encodeText(String fragment, boolean prefixSpace, TokenBuffer out) {
         String text = (prefixSpace && vocab.addSpacePrefix() ? " " : "") + fragment;
         new SpmMerge(text.replace(" ", SPACE), ids, vocab.scores(), byteTokens).encode(out);
     }
@@ -102,24 +96,17 @@ public final class Tokenizer {
     /** The string with every lone surrogate replaced by U+FFFD (the same string if there is none). */
     static String wellFormed(String s) {
         StringBuilder sb = null;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            boolean lone = Character.isHighSurrogate(c)
-                    ? i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(i + 1))
-                    : Character.isLowSurrogate(c);
-            if (Character.isHighSurrogate(c) && !lone) {
-                if (sb != null) {
-                    sb.append(c).append(s.charAt(i + 1));
-                }
-                i++;
-                continue;
-            }
+        for (int i = 0; i < s.length(); ) {
+            int cp = s.codePointAt(i); // a lone surrogate comes back as itself
+            int n = Character.charCount(cp);
+            boolean lone = n == 1 && Character.isSurrogate((char) cp);
             if (lone && sb == null) {
                 sb = new StringBuilder(s.length()).append(s, 0, i);
             }
             if (sb != null) {
-                sb.append(lone ? '\uFFFD' : c);
+                sb.appendCodePoint(lone ? 0xFFFD : cp);
             }
+            i += n;
         }
         return sb == null ? s : sb.toString();
     }

@@ -177,6 +177,17 @@ class TokenizerEncodeTest {
     }
 
     @Test
+    void negativeZeroScoreTiesWithZero() {
+        // llama.cpp compares scores with < and ==, so -0.0 and 0.0 tie and the left pair "xa" wins
+        // (SentencePiece's trainer does write -0.0 scores, e.g. for its first merge)
+        Vocabulary z = new Vocabulary("llama", new String[] {"<unk>", "<s>", "</s>", "x", "a", "b", "xa", "ab"},
+                new float[] {0, 0, 0, 0, 0, 0, -0.0f, 0.0f},
+                new int[] {Vocabulary.UNKNOWN, Vocabulary.CONTROL, Vocabulary.CONTROL, 1, 1, 1, 1, 1},
+                1, 2, 0, false, false, false);
+        assertArrayEquals(new int[] {6, 5}, new Tokenizer(z).encode("xab", false, false));
+    }
+
+    @Test
     void highestScoreFirstIsNotLeftToRight() {
         // "▁abc": bc(-31) beats ab(-40) although ab is further left; a left-to-right merge would give ab, c
         check("abc", ids("▁", "a", "bc"));

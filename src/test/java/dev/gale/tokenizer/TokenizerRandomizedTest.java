@@ -13,6 +13,7 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The tokenizer against {@link NaiveSpm} on random vocabularies and texts over a small alphabet, where
@@ -102,6 +103,10 @@ class TokenizerRandomizedTest {
         assertEquals(text, tok.decode(plain));
         int[] parsed = tok.encode(text, true, true);
         assertEquals(inst, Arrays.stream(parsed).filter(t -> t == HandVocab.INST).count());
+        // nothing but special tokens
+        int[] only = tok.encode("[INST]".repeat(1 << 17), false, true);
+        assertEquals(1 << 17, only.length);
+        assertTrue(Arrays.stream(only).allMatch(t -> t == HandVocab.INST));
         // a single megabyte-long fragment with no space and no special token
         String one = "ab".repeat(1 << 19);
         int[] ab = tok.encode(one, false, false);
