@@ -6,6 +6,8 @@ import dev.gale.gguf.GGUFFile;
 import dev.gale.gguf.GGUFValueType;
 
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * A SentencePiece vocabulary as GGUF stores it under {@code tokenizer.ggml.*}.
@@ -52,14 +54,37 @@ public record Vocabulary(
             throw f.error("tokenizer.ggml.model", "tokenizer '" + model
                     + "' is not supported: Gale reads SentencePiece vocabularies ('llama')");
         }
-        String[] tokens = f.getArray("tokenizer.ggml.tokens", GGUFValueType.STRING).strings();
+        String[] tokens = f.getArray("tokenizer.ggml.tokens", GGUFValueType.STRING).strings().clone();
         int n = tokens.length;
         if (n == 0) {
             throw f.error("tokenizer.ggml.tokens", "the vocabulary is empty");
         }
+        Map<String, Integer> seen = new HashMap<>(n * 2);
+        for (int i = 0; i < n; i++) {
+            if (tokens[i].isEmpty()) {
+                tokens[i] = "[EMPTY_" + i + "]"; // as llama.cpp names an empty token
+            }
+            Integer previous = seen.putIfAbsent(tokens[i], i);
+            if (previous != null) {
+                throw f.error("tokenizer.ggml.tokens", "duplicate token '" + tokens[i] + "' has ids " + previous
+                        + " and " + i);
+            }
+        }
         float[] scores;
         if (f.has("tokenizer.ggml.scores")) {
-            scores = f.getArray("tokenizer.ggml.scores", GGUFValueType.FLOAT32).floats();
+            GGUFArray a = f.getArray("tokenizer.ggml.scores", null);
+            if (a.elementType() == GGUFValueType.FLOAT32) {
+                scores = a.floats();
+            } else if (a.elementType() == GGUFValueType.INT32) { // llama.cpp accepts integer scores too
+                int[] ints = a.ints();
+                scores = new float[ints.length];
+                for (int i = 0; i < ints.length; i++) {
+                    scores[i] = ints[i];
+                }
+            } else {
+                throw f.error("tokenizer.ggml.scores", "expected an array of FLOAT32 or INT32, found an array of "
+                        + a.elementType());
+            }
             if (scores.length != n) {
                 throw f.error("tokenizer.ggml.scores", scores.length + " scores for " + n + " tokens");
             }

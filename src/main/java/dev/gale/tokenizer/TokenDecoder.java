@@ -1,53 +1,52 @@
 package dev.gale.tokenizer;
 
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Turns a stream of tokens into text. Byte tokens may split a UTF-8 character across tokens; the
- * decoder holds back an incomplete character until its last byte arrives, so streamed output
- * never shows a broken character. Bytes that can never form a character come out as U+FFFD.
+ * decoder holds back the end of the bytes only while it is the valid beginning of a character that
+ * the next bytes may complete (at most 3 bytes), so streamed output never shows a broken character
+ * and never stalls on bytes that cannot become one: those come out at once as U+FFFD (one per
+ * maximal ill-formed subpart, see {@link Utf8}).
+ *
+ * <p>Each token is shown as llama.cpp's {@code token_to_piece} with no leading-space stripping (as
+ * llama.cpp's streaming examples print generated tokens). The streamed pieces plus {@link #flush()}
+ * always equal decoding all the bytes at once.
  */
 public final class TokenDecoder {
     private final Tokenizer tokenizer;
-    private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
+    private final boolean unparseSpecial;
+    private byte[] pending = new byte[16];
+    private int size;
 
-    TokenDecoder(Tokenizer tokenizer) {
+    TokenDecoder(Tokenizer tokenizer, boolean unparseSpecial) {
         this.tokenizer = tokenizer;
+        this.unparseSpecial = unparseSpecial;
     }
 
     /** Adds a token; returns the text that is now complete (possibly empty). */
     public String append(int token) {
-        pending.writeBytes(tokenizer.bytes(token));
-        byte[] b = pending.toByteArray();
-        int complete = completePrefix(b);
-        pending.reset();
-        pending.write(b, complete, b.length - complete);
-        return new String(b, 0, complete, StandardCharsets.UTF_8);
+        return append(tokenizer.bytes(token, unparseSpecial));
     }
 
-    /** Whatever is still held back, with broken characters as U+FFFD. */
-    public String flush() {
-        byte[] b = pending.toByteArray();
-        pending.reset();
-        return new String(b, StandardCharsets.UTF_8);
-    }
-
-    /**
-     * Length of the longest prefix that does not end inside a character that may still be
-     * completed: everything except a trailing, valid-so-far, incomplete UTF-8 sequence.
-     */
-    static int completePrefix(byte[] b) {
-        int n = b.length;
-        // look back at most 3 bytes for the start of a multi-byte sequence
-        for (int back = 1; back <= Math.min(3, n); back++) {
-            int lead = b[n - back] & 0xFF;
-            if ((lead & 0xC0) == 0x80) {
-                continue; // continuation byte: keep looking for the lead
-            }
-            int need = (lead & 0xE0) == 0xC0 ? 2 : (lead & 0xF0) == 0xE0 ? 3 : (lead & 0xF8) == 0xF0 ? 4 : 1;
-            return need > back ? n - back : n;
+    /** Adds raw bytes; returns the text that is now complete (possibly empty). */
+    String append(byte[] bytes) {
+        if (size + bytes.length > pending.length) {
+            pending = Arrays.copyOf(pending, Math.max(pending.length * 2, size + bytes.length));
         }
-        return n;
+        System.arraycopy(bytes, 0, pending, size, bytes.length);
+        size += bytes.length;
+        int complete = size - Utf8.incompleteTail(pending, size);
+        String text = Utf8.decode(pending, 0, complete);
+        System.arraycopy(pending, complete, pending, 0, size - complete);
+        size -= complete;
+        return text;
+    }
+
+    /** Whatever is still held back (an unfinished character comes out as U+FFFD); resets the decoder. */
+    public String flush() {
+        String text = Utf8.decode(pending, 0, size);
+        size = 0;
+        return text;
     }
 }
