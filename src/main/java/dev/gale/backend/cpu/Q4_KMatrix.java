@@ -40,14 +40,20 @@ final class Q4_KMatrix extends CpuMatrix {
                 FloatVector mHi = FloatVector.broadcast(F, -(dmin * KQuants.min(data, block + 4, 2 * g + 1)));
                 int xg = xOffset + b * BLOCK + 64 * g;
                 for (int l = 0; l < 32; l += 8) {
-                    ByteVector q = ByteVector.fromMemorySegment(B, data, block + 16 + 32 * g + l, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector q = bytes(block + 16 + 32 * g + l);
                     FloatVector lo = (FloatVector) q.and((byte) 0x0F).convertShape(VectorOperators.B2F, F, 0);
-                    FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0);
+                    FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4)
+                            .convertShape(VectorOperators.B2F, F, 0);
                     acc = lo.fma(dLo, mLo).fma(FloatVector.fromArray(F, x, xg + l), acc);
                     acc = hi.fma(dHi, mHi).fma(FloatVector.fromArray(F, x, xg + 32 + l), acc);
                 }
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** 8 bytes at {@code at}. */
+    private ByteVector bytes(long at) {
+        return ByteVector.fromMemorySegment(B, data, at, ByteOrder.LITTLE_ENDIAN);
     }
 }

@@ -40,8 +40,8 @@ final class Q5_KMatrix extends CpuMatrix {
                 FloatVector mHi = FloatVector.broadcast(F, -(dmin * KQuants.min(data, block + 4, jHi)));
                 int xg = xOffset + b * BLOCK + 64 * g;
                 for (int l = 0; l < 32; l += 8) {
-                    ByteVector q = ByteVector.fromMemorySegment(B, data, block + 48 + 32 * g + l, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector h = ByteVector.fromMemorySegment(B, data, block + 16 + l, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector q = bytes(block + 48 + 32 * g + l);
+                    ByteVector h = bytes(block + 16 + l);
                     ByteVector qLo = q.and((byte) 0x0F)
                             .or(h.lanewise(VectorOperators.LSHR, jLo).and((byte) 1).lanewise(VectorOperators.LSHL, 4));
                     ByteVector qHi = q.lanewise(VectorOperators.LSHR, 4)
@@ -54,5 +54,10 @@ final class Q5_KMatrix extends CpuMatrix {
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** 8 bytes at {@code at}. */
+    private ByteVector bytes(long at) {
+        return ByteVector.fromMemorySegment(B, data, at, ByteOrder.LITTLE_ENDIAN);
     }
 }
