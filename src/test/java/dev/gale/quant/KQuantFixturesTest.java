@@ -16,9 +16,12 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Gale's dequantization against the gguf Python package's (numpy) on random blocks written by
- * src/test/resources/kquant/make_fixtures.py. Both evaluate ggml's expressions in ggml's order
- * ({@code (d * sc) * q - dmin * m}; Q6_K {@code (d * sc) * q}) in float32, so the values must be
- * identical to the bit.
+ * src/test/resources/kquant/make_fixtures.py. The values must agree to the bit, and not only
+ * because both follow ggml's order ({@code (d * sc) * q - dmin * m}; Q6_K {@code (d * sc) * q}):
+ * an F16 {@code d} has 11 significant bits, so {@code d * sc * q} and {@code dmin * m} are exact in
+ * float32 for Q4_K and Q5_K (at most 11 + 6 + 5 bits) and only the subtraction rounds; for Q6_K
+ * (11 + 8 + 6 bits) the product is rounded once however it is grouped. Each value is thus the
+ * correctly rounded result of the exact expression, whatever the order or an FMA.
  */
 class KQuantFixturesTest {
 
