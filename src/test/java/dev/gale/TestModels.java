@@ -24,6 +24,11 @@ public final class TestModels {
         return SyntheticModel.tiny(type);
     }
 
+    /** 2 layers, dim 256, hidden 512, 8 query heads sharing 2 KV heads: rows fit K-quant blocks. */
+    public static SyntheticModel tinyK(GGMLType type) {
+        return SyntheticModel.tinyK(type);
+    }
+
     public static synchronized Path file(SyntheticModel spec) {
         return FILES.computeIfAbsent(spec, s -> {
             try {

@@ -22,6 +22,8 @@ import java.util.stream.IntStream;
  * @param type           type of the weight matrices (and of the token embedding)
  * @param outputType     type of {@code output.weight}; null ties it to the token embedding
  * @param slidingWindow  written as {@code llama.attention.sliding_window} when &gt; 0
+ * @param sensitiveType  type of {@code attn_v} and {@code ffn_down}, the matrices llama.cpp's
+ *                       {@code _M} mixes (Q4_K_M, Q5_K_M) give more bits; null: {@code type}
  */
 public record SyntheticModel(
         int dim,
@@ -35,11 +37,27 @@ public record SyntheticModel(
         float ropeBase,
         GGMLType type,
         GGMLType outputType,
-        long seed) {
+        long seed,
+        GGMLType sensitiveType) {
+
+    /** A model with one type for every matrix but (perhaps) the output. */
+    public SyntheticModel(int dim, int layers, int heads, int kvHeads, int hidden, int vocab, int context,
+            int slidingWindow, float ropeBase, GGMLType type, GGMLType outputType, long seed) {
+        this(dim, layers, heads, kvHeads, hidden, vocab, context, slidingWindow, ropeBase, type, outputType, seed,
+                null);
+    }
 
     /** A small model: 2 layers, 6 query heads sharing 2 KV heads, head size 16. */
     public static SyntheticModel tiny(GGMLType type) {
         return new SyntheticModel(96, 2, 6, 2, 256, 512, 512, 0, 10000f, type, type, 42);
+    }
+
+    /**
+     * A small model whose matrix rows are multiples of 256, as the K-quant types need: 2 layers,
+     * dim 256, hidden 512, 8 query heads sharing 2 KV heads, head size 32.
+     */
+    public static SyntheticModel tinyK(GGMLType type) {
+        return new SyntheticModel(256, 2, 8, 2, 512, 512, 512, 0, 10000f, type, type, 42);
     }
 
     /** The shape of Mistral 7B (4096 wide, 32 layers, 32/8 heads, 14336 hidden, 32000 tokens). */
@@ -49,27 +67,37 @@ public record SyntheticModel(
 
     public SyntheticModel withLayers(int n) {
         return new SyntheticModel(dim, n, heads, kvHeads, hidden, vocab, context, slidingWindow, ropeBase, type,
-                outputType, seed);
+                outputType, seed, sensitiveType);
     }
 
     public SyntheticModel withSlidingWindow(int w) {
         return new SyntheticModel(dim, layers, heads, kvHeads, hidden, vocab, context, w, ropeBase, type, outputType,
-                seed);
+                seed, sensitiveType);
     }
 
     public SyntheticModel withContext(int n) {
         return new SyntheticModel(dim, layers, heads, kvHeads, hidden, vocab, n, slidingWindow, ropeBase, type,
-                outputType, seed);
+                outputType, seed, sensitiveType);
     }
 
     public SyntheticModel withSeed(long s) {
         return new SyntheticModel(dim, layers, heads, kvHeads, hidden, vocab, context, slidingWindow, ropeBase, type,
-                outputType, s);
+                outputType, s, sensitiveType);
     }
 
     public SyntheticModel withOutputType(GGMLType t) {
         return new SyntheticModel(dim, layers, heads, kvHeads, hidden, vocab, context, slidingWindow, ropeBase, type,
-                t, seed);
+                t, seed, sensitiveType);
+    }
+
+    /**
+     * A llama.cpp-style mix: every matrix {@code base} except {@code attn_v}, {@code ffn_down} and
+     * (unless tied) {@code output}, which get {@code moreBits}. Q4_K_M is (Q4_K, Q6_K), Q5_K_M
+     * (Q5_K, Q6_K); llama.cpp raises attn_v and ffn_down in only some layers, here in all.
+     */
+    public SyntheticModel withMix(GGMLType base, GGMLType moreBits) {
+        return new SyntheticModel(dim, layers, heads, kvHeads, hidden, vocab, context, slidingWindow, ropeBase, base,
+                outputType == null ? null : moreBits, seed, moreBits);
     }
 
     public void write(Path path) throws IOException {
@@ -78,7 +106,7 @@ public record SyntheticModel(
 
     /** A writer holding this model's metadata and (lazily made) tensors. */
     public GGUFWriter writer() {
-        Formats.of(type);
+        validate();
         GGUFWriter w = new GGUFWriter();
         w.putString("general.architecture", "llama");
         w.putString("general.name", "synthetic-" + dim + "x" + layers + "-" + type);
@@ -113,11 +141,11 @@ public record SyntheticModel(
             norm(w, b + "attn_norm.weight");
             matrix(w, b + "attn_q.weight", type, heads * headDim, dim, 1f);
             matrix(w, b + "attn_k.weight", type, kvHeads * headDim, dim, 1f);
-            matrix(w, b + "attn_v.weight", type, kvHeads * headDim, dim, 1f);
+            matrix(w, b + "attn_v.weight", sensitive(), kvHeads * headDim, dim, 1f);
             matrix(w, b + "attn_output.weight", type, dim, heads * headDim, 1f);
             norm(w, b + "ffn_norm.weight");
             matrix(w, b + "ffn_gate.weight", type, hidden, dim, 1f);
-            matrix(w, b + "ffn_down.weight", type, dim, hidden, 1f);
+            matrix(w, b + "ffn_down.weight", sensitive(), dim, hidden, 1f);
             matrix(w, b + "ffn_up.weight", type, hidden, dim, 1f);
         }
         norm(w, "output_norm.weight");
@@ -125,6 +153,32 @@ public record SyntheticModel(
             matrix(w, "output.weight", outputType, vocab, dim, 1f);
         }
         return w;
+    }
+
+    private GGMLType sensitive() {
+        return sensitiveType != null ? sensitiveType : type;
+    }
+
+    /**
+     * Checks that every type is one Gale supports and every matrix row (dim, hidden, heads * head
+     * size elements) a whole number of its blocks.
+     *
+     * @throws IllegalArgumentException naming the type and the shape when not
+     */
+    public void validate() {
+        int[] rowLengths = {dim, hidden, heads * (dim / heads)};
+        for (GGMLType t : new GGMLType[] {type, outputType, sensitiveType}) {
+            if (t == null) {
+                continue;
+            }
+            Formats.of(t);
+            for (int n : rowLengths) {
+                if (n % t.blockSize != 0) {
+                    throw new IllegalArgumentException(t + " needs matrix rows of a multiple of " + t.blockSize
+                            + " elements, but this shape has dim " + dim + " and hidden " + hidden);
+                }
+            }
+        }
     }
 
     /** Random rows of standard deviation gain / sqrt(cols), quantized to {@code t}. */

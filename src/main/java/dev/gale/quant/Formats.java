@@ -11,7 +11,8 @@ public final class Formats {
     private static final Map<GGMLType, BlockFormat> FORMATS = new EnumMap<>(GGMLType.class);
 
     static {
-        for (BlockFormat f : new BlockFormat[] {new F32(), new F16(), new BF16(), new Q8_0(), new Q4_0()}) {
+        for (BlockFormat f : new BlockFormat[] {new F32(), new F16(), new BF16(), new Q8_0(), new Q4_0(),
+                new Q4_K(), new Q5_K(), new Q6_K()}) {
             FORMATS.put(f.type(), f);
         }
     }

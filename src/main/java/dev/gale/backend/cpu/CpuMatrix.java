@@ -33,6 +33,9 @@ public abstract class CpuMatrix {
             case BF16 -> new BF16Matrix(t);
             case Q8_0 -> new Q8_0Matrix(t);
             case Q4_0 -> new Q4_0Matrix(t);
+            case Q4_K -> new Q4_KMatrix(t);
+            case Q5_K -> new Q5_KMatrix(t);
+            case Q6_K -> new Q6_KMatrix(t);
             default -> throw new dev.gale.quant.UnsupportedTypeException(t.type(), t.name());
         };
     }

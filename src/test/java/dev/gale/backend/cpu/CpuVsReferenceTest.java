@@ -5,20 +5,44 @@ import dev.gale.backend.reference.ReferenceBackend;
 import dev.gale.gguf.GGMLType;
 import dev.gale.model.Model;
 import dev.gale.model.SyntheticModel;
+import dev.gale.model.Weights;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.util.SplittableRandom;
 
 import static dev.gale.Floats.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** The Vector API forward pass against the plain scalar reference, for every supported type. */
 class CpuVsReferenceTest {
 
     @ParameterizedTest
-    @EnumSource(value = GGMLType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0"})
+    @EnumSource(value = GGMLType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"})
     void logitsMatchTheReferenceForEveryToken(GGMLType type) {
-        SyntheticModel spec = TestModels.tiny(type);
+        SyntheticModel spec = type.blockSize == 256 ? TestModels.tinyK(type) : TestModels.tiny(type);
+        assertLogitsMatchTheReference(spec, type.toString());
+    }
+
+    /** Like llama.cpp's Q4_K_M and Q5_K_M files: attn_v, ffn_down and output with more bits. */
+    @ParameterizedTest
+    @CsvSource({"Q4_K, Q6_K", "Q5_K, Q6_K"})
+    void kQuantMixesMatchTheReference(GGMLType base, GGMLType moreBits) {
+        SyntheticModel spec = TestModels.tinyK(base).withMix(base, moreBits);
+        try (Model m = TestModels.load(spec)) {
+            Weights.Layer layer = m.weights().layers()[1];
+            assertEquals(base, layer.attnQ().type());
+            assertEquals(base, layer.ffnUp().type());
+            assertEquals(base, m.weights().tokenEmbedding().type());
+            assertEquals(moreBits, layer.attnV().type());
+            assertEquals(moreBits, layer.ffnDown().type());
+            assertEquals(moreBits, m.weights().output().type());
+        }
+        assertLogitsMatchTheReference(spec, base + " with " + moreBits);
+    }
+
+    private static void assertLogitsMatchTheReference(SyntheticModel spec, String what) {
         try (Model m = TestModels.load(spec)) {
             int vocab = m.config().vocabSize();
             int[] tokens = new SplittableRandom(5).ints(24, 0, vocab).toArray();
@@ -29,7 +53,7 @@ class CpuVsReferenceTest {
                 for (int i = 0; i < tokens.length; i++) {
                     ref.forward(new int[] {tokens[i]}, i, expected);
                     cpu.forward(new int[] {tokens[i]}, i, actual);
-                    assertClose(expected, actual, 1e-4, type + " logits at position " + i);
+                    assertClose(expected, actual, 1e-4, what + " logits at position " + i);
                 }
             }
         }

@@ -1,0 +1,80 @@
+package dev.gale.backend.cpu;
+
+import dev.gale.gguf.GGMLType;
+import dev.gale.model.Tensor;
+import dev.gale.quant.Formats;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+
+import static dev.gale.Floats.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The Vector API dots of the K-quant matrices against the scalar definition, on odd shapes. */
+class KQuantMatrixTest {
+
+    static Stream<Arguments> shapes() {
+        return Stream.of(GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K).flatMap(t -> Stream.of(
+                Arguments.of(t, 37, 256), Arguments.of(t, 5, 512), Arguments.of(t, 19, 4096 + 256)));
+    }
+
+    /** Random weights, with a few rows scaled up or down so sub-block scales and mins vary. */
+    static Tensor randomMatrix(GGMLType type, int rows, int cols, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        long rowBytes = type.byteSize(cols);
+        MemorySegment data = MemorySegment.ofArray(new byte[Math.toIntExact(rowBytes * rows)]);
+        for (int r = 0; r < rows; r++) {
+            float[] w = new float[cols];
+            double offset = r % 3 == 0 ? 0.5 : 0;
+            for (int c = 0; c < cols; c++) {
+                w[c] = (float) ((rnd.nextDouble(-1, 1) + offset) * Math.pow(4, (c / 32) % 3 - 1));
+            }
+            Formats.of(type).quantize(w, 0, cols, data, r * rowBytes);
+        }
+        return new Tensor("w", type, rows, cols, data);
+    }
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void dotMatchesScalarDot(GGMLType type, int rows, int cols) {
+        CpuMatrix m = CpuMatrix.of(randomMatrix(type, rows, cols, rows * 31L + cols));
+        assertEquals(type, m.tensor().type());
+        SplittableRandom rnd = new SplittableRandom(3);
+        int xOffset = 7; // x need not start at 0
+        float[] x = new float[xOffset + cols];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rnd.nextDouble(-1, 1);
+        }
+        float[] expected = new float[rows];
+        float[] actual = new float[rows];
+        for (int r = 0; r < rows; r++) {
+            expected[r] = m.scalarDot(r, x, xOffset);
+            actual[r] = m.dot(r, x, xOffset);
+        }
+        assertClose(expected, actual, 1e-5, type + " " + rows + "x" + cols + " dot");
+    }
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void matvecAcrossThreadsMatchesScalarDot(GGMLType type, int rows, int cols) {
+        CpuMatrix m = CpuMatrix.of(randomMatrix(type, rows, cols, rows * 17L + cols));
+        SplittableRandom rnd = new SplittableRandom(4);
+        float[] x = new float[cols];
+        for (int i = 0; i < cols; i++) {
+            x[i] = (float) rnd.nextDouble(-1, 1);
+        }
+        float[] expected = new float[rows];
+        for (int r = 0; r < rows; r++) {
+            expected[r] = m.scalarDot(r, x, 0);
+        }
+        float[] actual = new float[rows];
+        try (Parallel p = new Parallel(3)) {
+            m.matvec(x, actual, p);
+        }
+        assertClose(expected, actual, 1e-5, type + " " + rows + "x" + cols + " matvec");
+    }
+}
