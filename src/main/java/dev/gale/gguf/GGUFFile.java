@@ -86,6 +86,23 @@ public final class GGUFFile implements AutoCloseable {
         }
     }
 
+    /**
+     * Parses and validates GGUF bytes already in memory, exactly as {@link #open} does a mapped
+     * file; {@code path} only names them in errors. For tests, which open thousands of variants.
+     */
+    static GGUFFile parse(Path path, MemorySegment bytes, long budget) throws GGUFException {
+        Arena arena = Arena.ofConfined();
+        try {
+            if (bytes.byteSize() == 0) {
+                throw new GGUFException(path, "magic", 0, "file is empty");
+            }
+            return parse(path, arena, bytes, budget);
+        } catch (GGUFException | RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+    }
+
     private static GGUFFile parse(Path path, Arena arena, MemorySegment seg, long budget) throws GGUFException {
         GGUFReader r = new GGUFReader(path, seg, budget);
         int magic = r.u32("magic");

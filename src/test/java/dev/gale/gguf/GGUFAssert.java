@@ -1,6 +1,7 @@
 package dev.gale.gguf;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -11,6 +12,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Opening corrupt files and checking the GGUFException they give. */
 final class GGUFAssert {
     private GGUFAssert() {
+    }
+
+    /** The name in-memory test files get in errors. */
+    static final Path IN_MEMORY = Path.of("in-memory.gguf");
+
+    /** Parses bytes as {@link GGUFFile#open} parses a mapped file (without the cost of a file and a shared arena). */
+    static GGUFFile parse(byte[] bytes) throws GGUFException {
+        return GGUFFile.parse(IN_MEMORY, MemorySegment.ofArray(bytes), GGUFReader.DEFAULT_BUDGET);
     }
 
     /**
