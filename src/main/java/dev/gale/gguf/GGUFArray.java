@@ -95,6 +95,27 @@ public record GGUFArray(GGUFValueType elementType, Object values) {
         return out;
     }
 
+    /** Element {@code i} as text; unsigned elements as their unsigned value. */
+    public String elementString(int i) {
+        return switch (elementType) {
+            case UINT8 -> Integer.toString(((byte[]) values)[i] & 0xFF);
+            case UINT16 -> Integer.toString(((short[]) values)[i] & 0xFFFF);
+            case UINT32 -> Integer.toUnsignedString(((int[]) values)[i]);
+            case UINT64 -> Long.toUnsignedString(((long[]) values)[i]);
+            default -> String.valueOf(Array.get(values, i));
+        };
+    }
+
+    /** The first {@code max} elements as text, like "[1, 2, 3, ...]". */
+    public String preview(int max) {
+        StringBuilder b = new StringBuilder("[");
+        int n = length();
+        for (int i = 0; i < Math.min(n, max); i++) {
+            b.append(i > 0 ? ", " : "").append(elementString(i));
+        }
+        return b.append(n > max ? ", ...]" : "]").toString();
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof GGUFArray a && a.elementType == elementType
