@@ -19,8 +19,18 @@ import java.util.Map;
  * A GGUF file (versions 2 and 3), memory-mapped read-only with the FFM API.
  *
  * <p>Opening parses and validates the header, the metadata and the tensor infos; tensor data is
- * never copied: {@link #tensorData} returns a slice of the mapping. The mapping lives until
- * {@link #close()}.
+ * never read or copied: {@link #tensorData} returns a slice of the mapping, so opening costs the
+ * same for a 30 GB file as for a small one. The mapping lives until {@link #close()}.
+ *
+ * <p>Validation: magic, version, counts against the bytes left, string lengths, value and tensor
+ * types, bools, array nesting (8 deep at most), unique non-empty keys and tensor names,
+ * {@code general.alignment} (an integer power of two), 1 to 4 positive dims whose element and byte
+ * counts fit in int64 and whose row length is a multiple of the type's block size, and every
+ * tensor's data aligned, inside the file and overlapping no other. Whatever the bytes, a bad file
+ * gives a {@link GGUFException} naming the file, the field and its byte offset: decoded metadata
+ * is charged against a heap budget (a quarter of the heap, at most 1 GiB) before it is allocated,
+ * and every read is bounds-checked. The one thing validation cannot guard against is the file
+ * being truncated by another process while mapped (the JVM then throws an InternalError on access).
  */
 public final class GGUFFile implements AutoCloseable {
     /** "GGUF" read as a little-endian uint32. */
