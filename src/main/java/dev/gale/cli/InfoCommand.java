@@ -50,12 +50,6 @@ final class InfoCommand implements Callable<Integer> {
         }
         GGUFArray a = (GGUFArray) v.value();
         int n = a.length();
-        String head = switch (a.elementType()) {
-            case STRING -> Arrays.toString(Arrays.copyOf(a.strings(), Math.min(n, 6)));
-            case FLOAT32 -> Arrays.toString(Arrays.copyOf(a.floats(), Math.min(n, 6)));
-            case ARRAY -> "";
-            default -> a.elementType().isInteger() ? Arrays.toString(Arrays.copyOf(a.ints(), Math.min(n, 6))) : "";
-        };
-        return a.elementType() + "[" + n + "] " + head + (n > 6 ? " ..." : "");
+        return a.elementType() + "[" + n + "] " + a.preview(6);
     }
 }

@@ -5,8 +5,10 @@ package dev.gale.gguf;
  *
  * <p>A tensor row of {@code n} elements of a type occupies {@code n / blockSize * typeSize} bytes;
  * {@code n} must be a multiple of {@code blockSize}. The list covers every type a GGUF file may
- * carry, so any file can be validated and listed; which types Gale can compute with is decided by
- * the backends.
+ * carry (ggml's {@code enum ggml_type}; ids 4, 5 and 31 to 33, 36 to 38 were removed from ggml and
+ * are unknown here), so any file can be validated and listed; which types Gale can compute with is
+ * decided by {@code dev.gale.quant.Formats}. Sizes are ggml's {@code sizeof(block_*)}: Q8_1 is two
+ * halves and 32 bytes, 36 bytes (gguf-py's table says 40, which is not what ggml computes with).
  */
 public enum GGMLType {
     F32(0, 1, 4),
@@ -16,7 +18,7 @@ public enum GGMLType {
     Q5_0(6, 32, 2 + 4 + 16),
     Q5_1(7, 32, 2 + 2 + 4 + 16),
     Q8_0(8, 32, 2 + 32),
-    Q8_1(9, 32, 4 + 4 + 32),
+    Q8_1(9, 32, 2 + 2 + 32),
     Q2_K(10, 256, 256 / 16 + 256 / 4 + 2 + 2),
     Q3_K(11, 256, 256 / 8 + 256 / 4 + 12 + 2),
     Q4_K(12, 256, 2 + 2 + 12 + 256 / 2),
@@ -40,7 +42,10 @@ public enum GGMLType {
     BF16(30, 1, 2),
     TQ1_0(34, 256, 2 + 4 * 13),
     TQ2_0(35, 256, 2 + 64),
-    MXFP4(39, 32, 1 + 16);
+    MXFP4(39, 32, 1 + 16),
+    NVFP4(40, 64, 4 + 32),
+    Q1_0(41, 128, 2 + 128 / 8),
+    Q2_0(42, 64, 2 + 64 / 4);
 
     private static final GGMLType[] BY_ID = new GGMLType[64];
 

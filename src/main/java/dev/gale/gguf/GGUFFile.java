@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -18,13 +19,25 @@ import java.util.Map;
  * A GGUF file (versions 2 and 3), memory-mapped read-only with the FFM API.
  *
  * <p>Opening parses and validates the header, the metadata and the tensor infos; tensor data is
- * never copied: {@link #tensorData} returns a slice of the mapping. The mapping lives until
- * {@link #close()}.
+ * never read or copied: {@link #tensorData} returns a slice of the mapping, so opening costs the
+ * same for a 30 GB file as for a small one. The mapping lives until {@link #close()}.
+ *
+ * <p>Validation: magic, version, counts against the bytes left, string lengths, value and tensor
+ * types, bools, array nesting (8 deep at most), unique non-empty keys and tensor names,
+ * {@code general.alignment} (an integer power of two), 1 to 4 positive dims whose element and byte
+ * counts fit in int64 and whose row length is a multiple of the type's block size, and every
+ * tensor's data aligned, inside the file and overlapping no other. Whatever the bytes, a bad file
+ * gives a {@link GGUFException} naming the file, the field and its byte offset: decoded metadata
+ * is charged against a heap budget (a quarter of the heap, at most 1 GiB) before it is allocated,
+ * and every read is bounds-checked. The one thing validation cannot guard against is the file
+ * being truncated by another process while mapped (the JVM then throws an InternalError on access).
  */
 public final class GGUFFile implements AutoCloseable {
     /** "GGUF" read as a little-endian uint32. */
     public static final int MAGIC = 0x46554747;
     public static final int DEFAULT_ALIGNMENT = 32;
+    /** The largest general.alignment accepted. */
+    public static final int MAX_ALIGNMENT = 1 << 30;
 
     private final Path path;
     private final Arena arena;
@@ -47,26 +60,61 @@ public final class GGUFFile implements AutoCloseable {
         this.dataStart = dataStart;
     }
 
-    /** Maps and validates a GGUF file. */
+    /**
+     * Maps and validates a GGUF file.
+     *
+     * @throws GGUFException         if the file is not a valid GGUF file (or is a directory)
+     * @throws NoSuchFileException   if there is no such file
+     * @throws IOException           if the file cannot be read or mapped
+     */
     public static GGUFFile open(Path path) throws IOException {
+        return open(path, GGUFReader.DEFAULT_BUDGET);
+    }
+
+    /** As {@link #open(Path)}, decoding at most {@code metadataBudget} bytes of metadata onto the heap. */
+    static GGUFFile open(Path path, long metadataBudget) throws IOException {
+        if (Files.isDirectory(path)) {
+            throw new GGUFException(path, "file", 0, "is a directory, not a GGUF file");
+        }
+        if (Files.exists(path) && !Files.isRegularFile(path)) {
+            throw new GGUFException(path, "file", 0, "is not a regular file");
+        }
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
-            MemorySegment seg = size == 0 ? MemorySegment.NULL.reinterpret(0)
-                    : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            GGUFFile file = parse(path, arena, seg);
-            return file;
+            if (size == 0) {
+                throw new GGUFException(path, "magic", 0, "file is empty");
+            }
+            MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            return parse(path, arena, seg, metadataBudget);
         } catch (NoSuchFileException e) {
             arena.close();
             throw new NoSuchFileException(path.toString(), null, "no such file");
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
             arena.close();
             throw e;
         }
     }
 
-    private static GGUFFile parse(Path path, Arena arena, MemorySegment seg) throws GGUFException {
-        GGUFReader r = new GGUFReader(path, seg);
+    /**
+     * Parses and validates GGUF bytes already in memory, exactly as {@link #open} does a mapped
+     * file; {@code path} only names them in errors. For tests, which open thousands of variants.
+     */
+    static GGUFFile parse(Path path, MemorySegment bytes, long budget) throws GGUFException {
+        Arena arena = Arena.ofConfined();
+        try {
+            if (bytes.byteSize() == 0) {
+                throw new GGUFException(path, "magic", 0, "file is empty");
+            }
+            return parse(path, arena, bytes, budget);
+        } catch (GGUFException | RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    private static GGUFFile parse(Path path, Arena arena, MemorySegment seg, long budget) throws GGUFException {
+        GGUFReader r = new GGUFReader(path, seg, budget);
         int magic = r.u32("magic");
         if (magic != MAGIC) {
             throw new GGUFException(path, "magic", 0, String.format(
@@ -88,25 +136,13 @@ public final class GGUFFile implements AutoCloseable {
         Map<String, GGUFValue> metadata = new LinkedHashMap<>();
         for (long i = 0; i < kvCount; i++) {
             long keyOffset = r.position();
-            String key = r.string("metadata key #" + i);
-            GGUFValue value = r.value(key);
-            if (metadata.putIfAbsent(key, value) != null) {
+            String key = r.name("metadata key #" + i);
+            if (metadata.containsKey(key)) {
                 throw new GGUFException(path, key, keyOffset, "duplicate metadata key");
             }
+            metadata.put(key, r.value(key, keyOffset));
         }
-
-        int alignment = DEFAULT_ALIGNMENT;
-        GGUFValue align = metadata.get("general.alignment");
-        if (align != null) {
-            if (!align.type().isInteger()) {
-                throw new GGUFException(path, "general.alignment", align.offset(), "must be an integer, found " + align.type());
-            }
-            long a = ((Number) align.value()).longValue();
-            if (a <= 0 || a > (1 << 30) || Long.bitCount(a) != 1) {
-                throw new GGUFException(path, "general.alignment", align.offset(), "must be a power of two, found " + a);
-            }
-            alignment = (int) a;
-        }
+        int alignment = alignment(path, metadata.get("general.alignment"));
 
         Map<String, GGUFTensorInfo> tensors = new LinkedHashMap<>();
         for (long i = 0; i < tensorCount; i++) {
@@ -119,11 +155,27 @@ public final class GGUFFile implements AutoCloseable {
         long dataStart = alignUp(r.position(), alignment);
         long fileSize = seg.byteSize();
         if (tensorCount > 0 && dataStart > fileSize) {
-            throw new GGUFException(path, "tensor data", r.position(), "file ends before the tensor data section");
+            throw new GGUFException(path, "tensor data", r.position(), "file ends before the tensor data section (at "
+                    + dataStart + ")");
         }
         validateTensorData(path, tensors.values(), dataStart, fileSize, alignment);
         return new GGUFFile(path, arena, seg, version, Collections.unmodifiableMap(metadata),
                 Collections.unmodifiableMap(tensors), alignment, dataStart);
+    }
+
+    private static int alignment(Path path, GGUFValue align) throws GGUFException {
+        if (align == null) {
+            return DEFAULT_ALIGNMENT;
+        }
+        if (!align.type().isInteger()) {
+            throw new GGUFException(path, "general.alignment", align.offset(), "must be an integer, found " + align.type());
+        }
+        long a = ((Number) align.value()).longValue();
+        if (a <= 0 || a > MAX_ALIGNMENT || Long.bitCount(a) != 1) {
+            throw new GGUFException(path, "general.alignment", align.offset(), "must be a power of two in [1, "
+                    + MAX_ALIGNMENT + "], found " + align);
+        }
+        return (int) a;
     }
 
     private static void validateTensorData(Path path, Iterable<GGUFTensorInfo> infos, long dataStart, long fileSize,
@@ -133,13 +185,13 @@ public final class GGUFFile implements AutoCloseable {
         for (GGUFTensorInfo t : infos) {
             String field = "tensor '" + t.name() + "' offset";
             if (t.dataOffset() % alignment != 0) {
-                throw new GGUFException(path, field, t.infoOffset(), "data offset " + t.dataOffset()
+                throw new GGUFException(path, field, t.offsetFieldAt(), "data offset " + t.dataOffset()
                         + " is not a multiple of the alignment " + alignment);
             }
             if (t.dataOffset() > available || t.byteSize() > available - t.dataOffset()) {
-                throw new GGUFException(path, field, t.infoOffset(), "data [" + (dataStart + t.dataOffset()) + ", "
-                        + (dataStart + t.dataOffset() + t.byteSize()) + ") lies past the end of the file (" + fileSize
-                        + " bytes)");
+                throw new GGUFException(path, field, t.offsetFieldAt(), "data of " + t.byteSize() + " bytes at offset "
+                        + t.dataOffset() + " of the data section (file byte " + dataStart + ") runs past the end of "
+                        + "the file (" + fileSize + " bytes)");
             }
             sorted.add(t);
         }
@@ -148,8 +200,9 @@ public final class GGUFFile implements AutoCloseable {
             GGUFTensorInfo prev = sorted.get(i - 1);
             GGUFTensorInfo cur = sorted.get(i);
             if (prev.dataOffset() + prev.byteSize() > cur.dataOffset()) {
-                throw new GGUFException(path, "tensor '" + cur.name() + "' offset", cur.infoOffset(),
-                        "data overlaps tensor '" + prev.name() + "'");
+                throw new GGUFException(path, "tensor '" + cur.name() + "' offset", cur.offsetFieldAt(),
+                        "data [" + cur.dataOffset() + ", " + (cur.dataOffset() + cur.byteSize()) + ") overlaps tensor '"
+                        + prev.name() + "' [" + prev.dataOffset() + ", " + (prev.dataOffset() + prev.byteSize()) + ")");
             }
         }
     }
@@ -217,13 +270,17 @@ public final class GGUFFile implements AutoCloseable {
         return has(key) ? getString(key) : orElse;
     }
 
-    /** An integer of any integer type. */
+    /** An integer of any integer type (a UINT64 above 2^63 - 1 is an error). */
     public long getLong(String key) throws GGUFException {
         GGUFValue v = require(key, null);
         if (!v.type().isInteger()) {
             throw new GGUFException(path, key, v.offset(), "expected an integer, found " + v.type());
         }
-        return ((Number) v.value()).longValue();
+        long value = ((Number) v.value()).longValue();
+        if (v.type() == GGUFValueType.UINT64 && value < 0) {
+            throw new GGUFException(path, key, v.offset(), "value " + Long.toUnsignedString(value) + " is too large");
+        }
+        return value;
     }
 
     /** An integer that must fit in [min, max]. */
@@ -267,7 +324,21 @@ public final class GGUFFile implements AutoCloseable {
         return a;
     }
 
-    /** Throws a GGUFException naming this file, the key and its offset. */
+    /** The elements of an integer array of any integer type, as ints. */
+    public int[] getIntArray(String key) throws GGUFException {
+        GGUFArray a = getArray(key, null);
+        if (!a.elementType().isInteger()) {
+            throw new GGUFException(path, key, metadata.get(key).offset(), "expected an integer array, found an array of "
+                    + a.elementType());
+        }
+        try {
+            return a.ints();
+        } catch (ArithmeticException e) {
+            throw new GGUFException(path, key, metadata.get(key).offset(), e.getMessage());
+        }
+    }
+
+    /** A GGUFException naming this file, the key and its offset. */
     public GGUFException error(String key, String problem) {
         GGUFValue v = metadata.get(key);
         return new GGUFException(path, key, v == null ? 0 : v.offset(), problem);

@@ -3,31 +3,35 @@ package dev.gale.gguf;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
 /**
  * A cursor over a mapped GGUF file that checks every read against the end of the file and every
- * count against the bytes that remain, so that no hostile value can make it read out of bounds
- * or allocate more than the file could hold.
+ * count against the bytes that remain, so that no hostile value can make it read out of bounds,
+ * and that charges every object it decodes against a heap budget, so that no file can make it
+ * allocate more than the budget (a quarter of the heap at most) however large the file is.
  */
 final class GGUFReader {
-    /** Smallest tensor info: name length, n_dims, one dim, type, offset. */
-    static final long MIN_TENSOR_INFO_SIZE = 8 + 4 + 8 + 4 + 8;
-    /** Smallest key/value pair: key length, value type, a one-byte value. */
-    static final long MIN_KV_SIZE = 8 + 4 + 1;
+    /** Smallest tensor info: name length, a one-byte name, n_dims, one dim, type, offset. */
+    static final long MIN_TENSOR_INFO_SIZE = 8 + 1 + 4 + 8 + 4 + 8;
+    /** Smallest key/value pair: key length, a one-byte key, value type, a one-byte value. */
+    static final long MIN_KV_SIZE = 8 + 1 + 4 + 1;
     /** GGML_MAX_DIMS. */
     static final int MAX_DIMS = 4;
-    /** Longest key or tensor name accepted. */
+    /** Longest key or tensor name accepted (the GGUF specification's limit for keys). */
     static final int MAX_NAME_BYTES = 65_535;
-    /** Most elements in one metadata array (vocabularies hold a few hundred thousand). */
-    static final long MAX_ARRAY_ELEMENTS = 1L << 26;
-    /** Deepest nesting of arrays. */
+    /** Most elements in one metadata array: the largest Java array. */
+    static final long MAX_ARRAY_ELEMENTS = Integer.MAX_VALUE - 8;
+    /** Deepest nesting of arrays (an array of arrays of scalars is depth 2). */
     static final int MAX_ARRAY_DEPTH = 8;
-    /** Most bytes of metadata decoded onto the heap in all. */
-    static final long MAX_METADATA_BYTES = 1L << 30;
+    /** The most heap the decoded metadata may take: 1 GiB, and never more than a quarter of the heap. */
+    static final long DEFAULT_BUDGET = Math.min(1L << 30, Runtime.getRuntime().maxMemory() / 4);
+
+    /** Heap charged per object: header, fields and references, rounded up. */
+    static final int OBJECT_COST = 64;
+    /** Heap charged per metadata entry or tensor info besides its strings: map entry, record, boxed value. */
+    static final int ENTRY_COST = 160;
 
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -37,12 +41,14 @@ final class GGUFReader {
 
     private final Path path;
     private final MemorySegment seg;
+    private final long budget;
     private long pos;
-    private long decodedBytes;
+    private long charged;
 
-    GGUFReader(Path path, MemorySegment seg) {
+    GGUFReader(Path path, MemorySegment seg, long budget) {
         this.path = path;
         this.seg = seg;
+        this.budget = budget;
     }
 
     long position() {
@@ -63,10 +69,12 @@ final class GGUFReader {
         }
     }
 
-    private void charge(long bytes, String field, long offset) throws GGUFException {
-        decodedBytes += bytes;
-        if (decodedBytes > MAX_METADATA_BYTES) {
-            throw error(field, offset, "metadata is larger than " + (MAX_METADATA_BYTES >> 20) + " MiB");
+    /** Charges {@code bytes} of heap before they are allocated. */
+    void charge(long bytes, String field, long offset) throws GGUFException {
+        charged += bytes;
+        if (charged > budget) {
+            throw error(field, offset, "metadata needs more than " + (budget >> 20) + " MiB of heap (a quarter of the "
+                    + "heap, at most 1 GiB); the file is hostile, or Java needs more memory (-Xmx)");
         }
     }
 
@@ -95,35 +103,34 @@ final class GGUFReader {
         return n;
     }
 
-    String string(String field) throws GGUFException {
+    /** A string of at most {@code maxBytes} bytes; invalid UTF-8 is decoded with replacement characters. */
+    String string(String field, long maxBytes) throws GGUFException {
         long at = pos;
         long len = i64(field + " length");
         if (len < 0 || len > remaining()) {
             throw error(field, at, "string length " + Long.toUnsignedString(len) + " runs past the end of the file ("
                     + remaining() + " bytes left)");
         }
-        if (len > Integer.MAX_VALUE - 16) {
-            throw error(field, at, "string length " + len + " is too large");
+        if (len > maxBytes) {
+            throw error(field, at, "string length " + len + " is above the limit of " + maxBytes + " bytes");
         }
-        charge(len + 16, field, at);
+        // the String (at most two bytes a char, and a char per byte) and the bytes it is decoded from
+        charge(3 * len + OBJECT_COST, field, at);
         byte[] bytes = seg.asSlice(pos, len).toArray(ValueLayout.JAVA_BYTE);
         pos += len;
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(java.nio.ByteBuffer.wrap(bytes)).toString();
-        } catch (CharacterCodingException e) {
-            // GGUF strings should be UTF-8; vocabularies occasionally are not. Keep going, leniently.
-            return new String(bytes, StandardCharsets.UTF_8);
-        }
+        return new String(bytes, StandardCharsets.UTF_8);
     }
 
-    private String name(String field) throws GGUFException {
+    String string(String field) throws GGUFException {
+        return string(field, MAX_ARRAY_ELEMENTS);
+    }
+
+    /** A metadata key or tensor name: not empty, at most {@link #MAX_NAME_BYTES} bytes. */
+    String name(String field) throws GGUFException {
         long at = pos;
-        String s = string(field);
-        if (s.isEmpty() || s.length() > MAX_NAME_BYTES) {
-            throw error(field, at, s.isEmpty() ? "empty name" : "name is longer than " + MAX_NAME_BYTES + " bytes");
+        String s = string(field, MAX_NAME_BYTES);
+        if (s.isEmpty()) {
+            throw error(field, at, "empty name");
         }
         return s;
     }
@@ -133,18 +140,20 @@ final class GGUFReader {
         int id = u32(field + " type");
         GGUFValueType t = GGUFValueType.fromId(id);
         if (t == null) {
-            throw error(field, at, "unknown metadata value type " + Integer.toUnsignedString(id));
+            throw error(field + " type", at, "unknown metadata value type " + Integer.toUnsignedString(id));
         }
         return t;
     }
 
-    GGUFValue value(String key) throws GGUFException {
+    /** A value: its type, then the value. The GGUFValue's offset is that of the value, after the type. */
+    GGUFValue value(String key, long keyOffset) throws GGUFException {
+        charge(ENTRY_COST, key, keyOffset);
         GGUFValueType type = valueType(key);
         long at = pos;
-        return new GGUFValue(type, scalarOrArray(key, type, 0), at);
+        return new GGUFValue(type, scalarOrArray(key, type), at);
     }
 
-    private Object scalarOrArray(String key, GGUFValueType type, int depth) throws GGUFException {
+    private Object scalarOrArray(String key, GGUFValueType type) throws GGUFException {
         return switch (type) {
             case UINT8 -> { need(1, key); yield seg.get(ValueLayout.JAVA_BYTE, pos++) & 0xFF; }
             case INT8 -> { need(1, key); yield (int) seg.get(ValueLayout.JAVA_BYTE, pos++); }
@@ -155,32 +164,36 @@ final class GGUFReader {
             case UINT64, INT64 -> i64(key);
             case FLOAT32 -> { need(4, key); float v = seg.get(F32, pos); pos += 4; yield v; }
             case FLOAT64 -> { need(8, key); double v = seg.get(F64, pos); pos += 8; yield v; }
-            case BOOL -> {
-                need(1, key);
-                byte b = seg.get(ValueLayout.JAVA_BYTE, pos);
-                if (b != 0 && b != 1) {
-                    throw error(key, pos, "bool value must be 0 or 1, found " + b);
-                }
-                pos++;
-                yield b == 1;
-            }
+            case BOOL -> { need(1, key); yield bool(key); }
             case STRING -> string(key);
-            case ARRAY -> array(key, depth);
+            case ARRAY -> array(key, 1);
         };
     }
 
+    private boolean bool(String field) throws GGUFException {
+        byte b = seg.get(ValueLayout.JAVA_BYTE, pos);
+        if (b != 0 && b != 1) {
+            throw error(field, pos, "bool value must be 0 or 1, found " + (b & 0xFF));
+        }
+        pos++;
+        return b == 1;
+    }
+
     private GGUFArray array(String key, int depth) throws GGUFException {
-        if (depth >= MAX_ARRAY_DEPTH) {
-            throw error(key, pos, "arrays nested more than " + MAX_ARRAY_DEPTH + " deep");
+        long typeAt = pos;
+        if (depth > MAX_ARRAY_DEPTH) {
+            throw error(key, typeAt, "arrays nested more than " + MAX_ARRAY_DEPTH + " deep");
         }
         GGUFValueType et = valueType(key + " element");
         long at = pos;
         long n = count(key + " element count", et.minEncodedSize());
         if (n > MAX_ARRAY_ELEMENTS) {
-            throw error(key, at, "array of " + n + " elements is larger than the limit " + MAX_ARRAY_ELEMENTS);
+            throw error(key + " element count", at, "array of " + n + " elements is larger than the limit "
+                    + MAX_ARRAY_ELEMENTS);
         }
         int len = (int) n;
-        charge(n * Math.max(et.size, 8), key, at);
+        // the elements (references for strings and arrays), then the Java array and the GGUFArray
+        charge(n * (et.size == 0 ? 8 : et.size) + 2L * OBJECT_COST, key, typeAt);
         switch (et) {
             case UINT8, INT8 -> {
                 byte[] a = seg.asSlice(pos, n).toArray(ValueLayout.JAVA_BYTE);
@@ -220,7 +233,7 @@ final class GGUFReader {
             case BOOL -> {
                 boolean[] a = new boolean[len];
                 for (int i = 0; i < len; i++) {
-                    a[i] = (Boolean) scalarOrArray(key, et, depth);
+                    a[i] = bool(key + "[" + i + "]");
                 }
                 return new GGUFArray(et, a);
             }
@@ -244,14 +257,16 @@ final class GGUFReader {
 
     GGUFTensorInfo tensorInfo(long index) throws GGUFException {
         long at = pos;
+        charge(ENTRY_COST, "tensor #" + index, at);
         String name = name("tensor #" + index + " name");
         String field = "tensor '" + name + "'";
-        long dimsAt = pos;
+        long nDimsAt = pos;
         int nDims = u32(field + " n_dims");
         if (nDims < 1 || nDims > MAX_DIMS) {
-            throw error(field + " n_dims", dimsAt, "n_dims " + Integer.toUnsignedString(nDims) + " is not in [1, "
+            throw error(field + " n_dims", nDimsAt, "n_dims " + Integer.toUnsignedString(nDims) + " is not in [1, "
                     + MAX_DIMS + "]");
         }
+        long dimsAt = pos;
         long[] dims = new long[nDims];
         long elements = 1;
         for (int d = 0; d < nDims; d++) {
@@ -263,7 +278,7 @@ final class GGUFReader {
             try {
                 elements = Math.multiplyExact(elements, dims[d]);
             } catch (ArithmeticException e) {
-                throw error(field + " dims", dimsAt, "element count overflows");
+                throw error(field + " dims", dimsAt, "the element count overflows int64");
             }
         }
         long typeAt = pos;
@@ -273,7 +288,7 @@ final class GGUFReader {
             throw error(field + " type", typeAt, "unknown tensor type " + Integer.toUnsignedString(typeId));
         }
         if (dims[0] % type.blockSize != 0) {
-            throw error(field + " dim 0", dimsAt + 4, "row length " + dims[0] + " is not a multiple of the " + type
+            throw error(field + " dim 0", dimsAt, "row length " + dims[0] + " is not a multiple of the " + type
                     + " block size " + type.blockSize);
         }
         long offsetAt = pos;
@@ -285,8 +300,8 @@ final class GGUFReader {
         try {
             bytes = type.byteSize(elements);
         } catch (ArithmeticException e) {
-            throw error(field + " dims", dimsAt, "byte size overflows");
+            throw error(field + " dims", dimsAt, "the byte size overflows int64");
         }
-        return new GGUFTensorInfo(name, type, dims, offset, bytes, at);
+        return new GGUFTensorInfo(name, type, dims, offset, bytes, at, offsetAt);
     }
 }

@@ -17,8 +17,15 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * Writes GGUF version 3 files: metadata, tensor infos and tensor data, each tensor aligned to
- * {@code general.alignment}. Used by the tests and by tasks/ to make small models.
+ * Writes GGUF files (version 3, or 2 on request; both have the same little-endian layout):
+ * metadata, tensor infos and tensor data, each tensor aligned to {@code general.alignment}. Used by
+ * the tests and by tasks/ to make small models.
+ *
+ * <p>It writes only files that Gale and llama.cpp accept: keys and tensor names must be non-empty
+ * (tensor names shorter than 64 bytes, ggml's GGML_MAX_NAME), tensor names unique, dims 1 to 4
+ * positive sizes with a row length that is a multiple of the type's block size, arrays nested at
+ * most 8 deep, and {@code general.alignment} a UINT32 power of two. Breaking a rule throws
+ * IllegalArgumentException when the key or tensor is added.
  */
 public final class GGUFWriter {
     private final Map<String, GGUFValue> metadata = new LinkedHashMap<>();
@@ -28,14 +35,48 @@ public final class GGUFWriter {
     private record Tensor(String name, GGMLType type, long[] dims, long bytes, Supplier<MemorySegment> data) {
     }
 
+    /** GGML_MAX_NAME: tensor names must be shorter. */
+    public static final int MAX_TENSOR_NAME_BYTES = 63;
+
+    /** The GGUF version written in the header: 3 (the default) or 2. */
     public GGUFWriter version(int version) {
+        if (version != 2 && version != 3) {
+            throw new IllegalArgumentException("GGUF version " + version + " cannot be written; use 2 or 3");
+        }
         this.version = version;
         return this;
     }
 
+    /** Adds (or replaces, keeping its place) a metadata key. */
     public GGUFWriter put(String key, GGUFValue value) {
+        int keyBytes = key.getBytes(StandardCharsets.UTF_8).length;
+        if (keyBytes == 0 || keyBytes > GGUFReader.MAX_NAME_BYTES) {
+            throw new IllegalArgumentException("metadata key '" + key + "' must have 1 to " + GGUFReader.MAX_NAME_BYTES
+                    + " bytes");
+        }
+        if (key.equals("general.alignment")) {
+            long a = value.type() == GGUFValueType.UINT32 ? (Long) value.value() : -1;
+            if (a <= 0 || a > GGUFFile.MAX_ALIGNMENT || Long.bitCount(a) != 1) {
+                throw new IllegalArgumentException("general.alignment must be a UINT32 power of two up to "
+                        + GGUFFile.MAX_ALIGNMENT + ", found " + value.type() + " " + value);
+            }
+        }
+        if (value.value() instanceof GGUFArray a && depth(a) > GGUFReader.MAX_ARRAY_DEPTH) {
+            throw new IllegalArgumentException("metadata key '" + key + "': arrays nested more than "
+                    + GGUFReader.MAX_ARRAY_DEPTH + " deep");
+        }
         metadata.put(key, value);
         return this;
+    }
+
+    private static int depth(GGUFArray a) {
+        int inner = 0;
+        if (a.elementType() == GGUFValueType.ARRAY) {
+            for (GGUFArray e : a.arrays()) {
+                inner = Math.max(inner, depth(e));
+            }
+        }
+        return 1 + inner;
     }
 
     public GGUFWriter putString(String key, String value) {
@@ -77,11 +118,39 @@ public final class GGUFWriter {
      * memory can be written one tensor at a time.
      */
     public GGUFWriter addTensor(String name, GGMLType type, long[] dims, Supplier<MemorySegment> data) {
+        int nameBytes = name.getBytes(StandardCharsets.UTF_8).length;
+        if (nameBytes == 0 || nameBytes > MAX_TENSOR_NAME_BYTES) {
+            throw new IllegalArgumentException("tensor name '" + name + "' must have 1 to " + MAX_TENSOR_NAME_BYTES
+                    + " bytes");
+        }
+        for (Tensor t : tensors) {
+            if (t.name.equals(name)) {
+                throw new IllegalArgumentException("duplicate tensor name '" + name + "'");
+            }
+        }
+        if (dims.length < 1 || dims.length > GGUFReader.MAX_DIMS) {
+            throw new IllegalArgumentException("tensor '" + name + "' must have 1 to " + GGUFReader.MAX_DIMS
+                    + " dims, found " + dims.length);
+        }
         long elements = 1;
         for (long d : dims) {
+            if (d <= 0) {
+                throw new IllegalArgumentException("tensor '" + name + "' has dims " + java.util.Arrays.toString(dims)
+                        + "; each must be positive");
+            }
             elements = Math.multiplyExact(elements, d);
         }
+        if (dims[0] % type.blockSize != 0) {
+            throw new IllegalArgumentException("tensor '" + name + "' row length " + dims[0] + " is not a multiple of the "
+                    + type + " block size " + type.blockSize);
+        }
         tensors.add(new Tensor(name, type, dims.clone(), type.byteSize(elements), data));
+        return this;
+    }
+
+    /** Removes a tensor added before, if there is one by that name. */
+    public GGUFWriter removeTensor(String name) {
+        tensors.removeIf(t -> t.name.equals(name));
         return this;
     }
 
@@ -91,7 +160,7 @@ public final class GGUFWriter {
 
     private int alignment() {
         GGUFValue a = metadata.get("general.alignment");
-        return a == null ? GGUFFile.DEFAULT_ALIGNMENT : ((Number) a.value()).intValue();
+        return a == null ? GGUFFile.DEFAULT_ALIGNMENT : (int) (long) (Long) a.value();
     }
 
     /** Writes the file. */

@@ -1,6 +1,5 @@
 package dev.gale.model;
 
-import dev.gale.gguf.GGUFArray;
 import dev.gale.gguf.GGUFException;
 import dev.gale.gguf.GGUFFile;
 import dev.gale.gguf.GGUFValueType;
@@ -93,11 +92,7 @@ public record Vocabulary(
         }
         int[] types;
         if (f.has("tokenizer.ggml.token_type")) {
-            GGUFArray a = f.getArray("tokenizer.ggml.token_type", null);
-            if (!a.elementType().isInteger()) {
-                throw f.error("tokenizer.ggml.token_type", "expected an integer array, found " + a.elementType());
-            }
-            types = a.ints();
+            types = f.getIntArray("tokenizer.ggml.token_type");
             if (types.length != n) {
                 throw f.error("tokenizer.ggml.token_type", types.length + " token types for " + n + " tokens");
             }

@@ -26,6 +26,7 @@ public final class BF16 implements BlockFormat {
 
     @Override
     public void dequantize(MemorySegment src, long offset, float[] dst, int dstOffset, int n) {
+        blocks(n);
         for (int i = 0; i < n; i++) {
             dst[dstOffset + i] = toFloat(src.get(F16.LE, offset + 2L * i));
         }
@@ -33,6 +34,7 @@ public final class BF16 implements BlockFormat {
 
     @Override
     public void quantize(float[] src, int srcOffset, int n, MemorySegment dst, long offset) {
+        blocks(n);
         for (int i = 0; i < n; i++) {
             dst.set(F16.LE, offset + 2L * i, fromFloat(src[srcOffset + i]));
         }

@@ -17,6 +17,7 @@ public final class F32 implements BlockFormat {
 
     @Override
     public void dequantize(MemorySegment src, long offset, float[] dst, int dstOffset, int n) {
+        blocks(n);
         for (int i = 0; i < n; i++) {
             dst[dstOffset + i] = src.get(LE, offset + 4L * i);
         }
@@ -24,6 +25,7 @@ public final class F32 implements BlockFormat {
 
     @Override
     public void quantize(float[] src, int srcOffset, int n, MemorySegment dst, long offset) {
+        blocks(n);
         for (int i = 0; i < n; i++) {
             dst.set(LE, offset + 4L * i, src[srcOffset + i]);
         }

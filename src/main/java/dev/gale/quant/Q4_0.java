@@ -8,7 +8,9 @@ import java.lang.foreign.ValueLayout;
 /**
  * Q4_0: blocks of 32 elements, 18 bytes: an F16 scale {@code d}, then 16 bytes of 4-bit values.
  * Byte {@code j} holds element {@code j} in its low nibble and element {@code j + 16} in its high
- * nibble; element value is {@code d * (nibble - 8)}.
+ * nibble; element value is {@code d * (nibble - 8)}. Quantizing is ggml's reference
+ * {@code quantize_row_q4_0_ref}: {@code d = m / -8} where {@code m} is the element of largest
+ * magnitude, {@code nibble = min(15, trunc(x / d + 8.5))}.
  */
 public final class Q4_0 implements BlockFormat {
     public static final int BLOCK = 32;
@@ -21,7 +23,7 @@ public final class Q4_0 implements BlockFormat {
 
     @Override
     public void dequantize(MemorySegment src, long offset, float[] dst, int dstOffset, int n) {
-        for (int b = 0; b < n / BLOCK; b++) {
+        for (int b = 0, nb = blocks(n); b < nb; b++) {
             long block = offset + (long) b * BYTES;
             float d = F16.get(src, block);
             int y = dstOffset + b * BLOCK;
@@ -35,7 +37,7 @@ public final class Q4_0 implements BlockFormat {
 
     @Override
     public void quantize(float[] src, int srcOffset, int n, MemorySegment dst, long offset) {
-        for (int b = 0; b < n / BLOCK; b++) {
+        for (int b = 0, nb = blocks(n); b < nb; b++) {
             int x = srcOffset + b * BLOCK;
             long block = offset + (long) b * BYTES;
             float amax = 0;
