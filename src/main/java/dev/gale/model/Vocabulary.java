@@ -1,5 +1,6 @@
 package dev.gale.model;
 
+import dev.gale.gguf.GGUFArray;
 import dev.gale.gguf.GGUFException;
 import dev.gale.gguf.GGUFFile;
 import dev.gale.gguf.GGUFValueType;

@@ -27,7 +27,7 @@ public final class Q4_K implements BlockFormat {
 
     @Override
     public void dequantize(MemorySegment src, long offset, float[] dst, int dstOffset, int n) {
-        for (int b = 0; b < n / BLOCK; b++) {
+        for (int b = 0, nb = blocks(n); b < nb; b++) {
             long block = offset + (long) b * BYTES;
             float d = F16.get(src, block);
             float dmin = F16.get(src, block + 2);
@@ -45,7 +45,7 @@ public final class Q4_K implements BlockFormat {
 
     @Override
     public void quantize(float[] src, int srcOffset, int n, MemorySegment dst, long offset) {
-        for (int b = 0; b < n / BLOCK; b++) {
+        for (int b = 0, nb = blocks(n); b < nb; b++) {
             long block = offset + (long) b * BYTES;
             KQuants.ScaleMin s = KQuants.quantizeScaleMin(src, srcOffset + b * BLOCK, 15);
             F16.set(dst, block, s.d());

@@ -31,7 +31,7 @@ public final class Q6_K implements BlockFormat {
 
     @Override
     public void dequantize(MemorySegment src, long offset, float[] dst, int dstOffset, int n) {
-        for (int b = 0; b < n / BLOCK; b++) {
+        for (int b = 0, nb = blocks(n); b < nb; b++) {
             long block = offset + (long) b * BYTES;
             float d = F16.get(src, block + D);
             for (int i = 0; i < BLOCK; i++) {
@@ -54,7 +54,7 @@ public final class Q6_K implements BlockFormat {
      */
     @Override
     public void quantize(float[] src, int srcOffset, int n, MemorySegment dst, long offset) {
-        for (int b = 0; b < n / BLOCK; b++) {
+        for (int b = 0, nb = blocks(n); b < nb; b++) {
             int x = srcOffset + b * BLOCK;
             long block = offset + (long) b * BYTES;
             float[] step = new float[BLOCK / 16];

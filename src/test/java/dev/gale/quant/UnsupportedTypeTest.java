@@ -24,8 +24,8 @@ class UnsupportedTypeTest {
 
     @Test
     void supportedTypes() {
-        assertEquals(EnumSet.of(GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0, GGMLType.Q4_0),
-                Formats.supported());
+        assertEquals(EnumSet.of(GGMLType.F32, GGMLType.F16, GGMLType.BF16, GGMLType.Q8_0, GGMLType.Q4_0,
+                GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K), Formats.supported());
         for (GGMLType t : Formats.supported()) {
             assertSame(t, Formats.of(t).type());
         }
@@ -34,9 +34,9 @@ class UnsupportedTypeTest {
     @Test
     void formatsOfAnUnsupportedType() {
         UnsupportedTypeException e = assertThrows(UnsupportedTypeException.class,
-                () -> Formats.of(GGMLType.Q6_K, "output.weight"));
-        assertSame(GGMLType.Q6_K, e.type());
-        assertEquals("tensor type Q6_K of tensor 'output.weight' is not supported; Gale supports "
+                () -> Formats.of(GGMLType.Q3_K, "output.weight"));
+        assertSame(GGMLType.Q3_K, e.type());
+        assertEquals("tensor type Q3_K of tensor 'output.weight' is not supported; Gale supports "
                 + Formats.supported(), e.getMessage());
     }
 
