@@ -97,9 +97,10 @@ public final class Session {
      */
     public void feed(int[] tokens) {
         int pending = unfed >= 0 ? 1 : 0;
-        if ((long) position + pending + tokens.length > contextSize()) {
-            throw new ContextFullException("the prompt needs " + (position + pending + tokens.length)
-                    + " positions but the context size is " + contextSize() + " (raise it with -c/--ctx-size)");
+        long needed = (long) position + pending + tokens.length;
+        if (needed > contextSize()) {
+            throw new ContextFullException("the prompt needs " + needed + " positions but the context size is "
+                    + contextSize() + " (raise it with -c/--ctx-size)", needed, contextSize());
         }
         if (unfed >= 0) {
             int[] all = new int[tokens.length + 1];
