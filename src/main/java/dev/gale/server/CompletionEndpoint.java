@@ -99,7 +99,7 @@ final class CompletionEndpoint {
         while (System.nanoTime() < deadline) {
             Job.Event e = job.next(100, TimeUnit.MILLISECONDS);
             if (e instanceof Job.Done d) {
-                return "generation stopped, " + note(d, true);
+                return "generation ended: " + note(d, true);
             }
             if (e instanceof Job.Failed f) {
                 return f.error().getMessage();

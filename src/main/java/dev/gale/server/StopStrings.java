@@ -3,8 +3,9 @@ package dev.gale.server;
 import java.util.List;
 
 /**
- * Ends generated text before the first occurrence of any stop string, while the text streams in:
- * the longest tail that could still begin a stop string is held back until the next piece shows
+ * Ends generated text where a stop string first appears, while the text streams in: the text
+ * stops before the first stop string to be complete (where two complete together, the longer). The
+ * result does not depend on how the text is cut into pieces. The longest tail that could still begin a stop string is held back until the next piece shows
  * whether it does, so no part of a stop string is ever sent.
  */
 final class StopStrings {
@@ -27,11 +28,14 @@ final class StopStrings {
             return "";
         }
         held.append(piece);
+        // the match that completes first (then the longest of those): generation stops there
         int cut = -1;
+        int end = Integer.MAX_VALUE;
         for (String s : stops) {
             int i = held.indexOf(s);
-            if (i >= 0 && (cut < 0 || i < cut)) {
+            if (i >= 0 && (i + s.length() < end || i + s.length() == end && i < cut)) {
                 cut = i;
+                end = i + s.length();
             }
         }
         if (cut >= 0) {
