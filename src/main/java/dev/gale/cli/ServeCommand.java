@@ -97,8 +97,15 @@ final class ServeCommand implements Callable<Integer> {
             }
             ChatTemplate template = new ChatTemplate(tok);
             String id = modelId != null ? modelId : file.getFileName().toString().replaceFirst("\\.gguf$", "");
-            GaleServer server = new GaleServer(new GaleServer.Options(host, port, queue, maxBody, id, defaults,
-                    sampling.seed, 5_000, log), template, sessions);
+            GaleServer server;
+            try {
+                server = new GaleServer(new GaleServer.Options(host, port, queue, maxBody, id, defaults, sampling.seed,
+                        5_000, log), template, sessions);
+            } catch (java.io.IOException | java.nio.channels.UnresolvedAddressException e) {
+                String why = e instanceof java.net.BindException ? e.getMessage() + " (choose another --port)"
+                        : e.getMessage() != null ? e.getMessage() : "the address cannot be resolved";
+                throw new IllegalArgumentException("cannot listen on " + host + ":" + port + ": " + why, e);
+            }
             Thread hook = new Thread(() -> {
                 log.println("gale: stopping");
                 server.close(10_000);
