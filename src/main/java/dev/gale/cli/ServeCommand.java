@@ -50,6 +50,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "largest request body (default: ${DEFAULT-VALUE})")
     int maxBody;
 
+    @Option(names = {"-n", "--max-tokens"}, paramLabel = "N",
+            description = "most tokens one request may generate; requests asking for more get N "
+                    + "(default: no limit but EOS and the context)")
+    Integer maxTokens;
+
     @Option(names = "--model-id", paramLabel = "NAME", description = "model id in responses (default: the file name)")
     String modelId;
 
@@ -72,6 +77,9 @@ final class ServeCommand implements Callable<Integer> {
         }
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("--port must be in [0, 65535], found " + port);
+        }
+        if (maxTokens != null && maxTokens < 1) {
+            throw new IllegalArgumentException("--max-tokens must be >= 1, found " + maxTokens);
         }
         if (maxBody < 1024) {
             throw new IllegalArgumentException("--max-body must be >= 1024, found " + maxBody);
@@ -100,7 +108,7 @@ final class ServeCommand implements Callable<Integer> {
             GaleServer server;
             try {
                 server = new GaleServer(new GaleServer.Options(host, port, queue, maxBody, id, defaults, sampling.seed,
-                        5_000, log), template, sessions);
+                        maxTokens != null ? maxTokens : Integer.MAX_VALUE, 5_000, log), template, sessions);
             } catch (java.io.IOException | java.nio.channels.UnresolvedAddressException e) {
                 String why = e instanceof java.net.BindException ? e.getMessage() + " (choose another --port)"
                         : e.getMessage() != null ? e.getMessage() : "the address cannot be resolved";

@@ -37,11 +37,12 @@ public final class GaleServer implements AutoCloseable {
      * @param modelId         the id /v1/models reports and responses carry
      * @param defaults        sampling for parameters a request leaves out (its seed is unused)
      * @param fixedSeed       seed for requests without one (null: random)
+     * @param maxTokens       most tokens a request generates (Integer.MAX_VALUE: until EOS or the context is full)
      * @param keepAliveMillis how often a waiting stream gets a keep-alive comment
      * @param log             where request lines go
      */
     public record Options(String host, int port, int queue, int maxBodyBytes, String modelId, SamplerConfig defaults,
-                          Long fixedSeed, long keepAliveMillis, PrintStream log) {
+                          Long fixedSeed, int maxTokens, long keepAliveMillis, PrintStream log) {
     }
 
     private final Options options;
@@ -65,7 +66,8 @@ public final class GaleServer implements AutoCloseable {
         this.json = new OpenAiJson(mapper, options.modelId());
         this.http = HttpServer.create(new InetSocketAddress(options.host(), options.port()), 64);
         this.queue = new GenerationQueue(sessions, options.queue(), options.log());
-        RequestParser parser = new RequestParser(mapper, template, contextSize, options.defaults(), options.fixedSeed());
+        RequestParser parser = new RequestParser(mapper, template, contextSize, options.defaults(), options.fixedSeed(),
+                options.maxTokens());
         this.completions = new CompletionEndpoint(parser, queue, json, mapper, options.keepAliveMillis());
         http.setExecutor(handlers);
         http.createContext("/", this::handle);

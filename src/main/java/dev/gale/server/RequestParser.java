@@ -30,20 +30,24 @@ final class RequestParser {
     private final int contextSize;
     private final SamplerConfig defaults;
     private final Long fixedSeed;
+    private final int maxTokensCap;
     private final int maxPieceChars;
     private final SplittableRandom seeds = new SplittableRandom();
 
     /**
      * @param defaults  sampling used for parameters a request leaves out
      * @param fixedSeed the seed for requests without one (null: a random seed each)
+     * @param maxTokens most tokens a request may generate; a request asking for more gets this many
      */
-    RequestParser(ObjectMapper mapper, ChatTemplate template, int contextSize, SamplerConfig defaults, Long fixedSeed) {
+    RequestParser(ObjectMapper mapper, ChatTemplate template, int contextSize, SamplerConfig defaults, Long fixedSeed,
+                  int maxTokens) {
         this.mapper = mapper;
         this.tokenizer = template.tokenizer();
         this.template = template;
         this.contextSize = contextSize;
         this.defaults = defaults;
         this.fixedSeed = fixedSeed;
+        this.maxTokensCap = maxTokens;
         Vocabulary v = tokenizer.vocabulary();
         int longest = 1;
         for (int i = 0; i < v.size(); i++) {
@@ -67,6 +71,7 @@ final class RequestParser {
                 ? f.integer("max_completion_tokens", f.integer("max_tokens", Integer.MAX_VALUE, 0, Integer.MAX_VALUE),
                 0, Integer.MAX_VALUE)
                 : f.integer("max_tokens", COMPLETION_DEFAULT_MAX_TOKENS, 0, Integer.MAX_VALUE);
+        maxTokens = Math.min(maxTokens, maxTokensCap);
         Long seed = f.longInteger("seed");
         long s = seed != null ? seed : fixedSeed != null ? fixedSeed : seeds.nextLong() & Long.MAX_VALUE;
         SamplerConfig sampling = new SamplerConfig(

@@ -211,4 +211,24 @@ class ServerRobustnessTest {
             t.close();
         }
     }
+
+    /** Two workers generate two requests at the same time, each correctly. */
+    @Test
+    void twoWorkersRunTwoRequestsAtOnce() throws Exception {
+        try (TestServer t = new TestServer(2, 2, 512, 4096)) {
+            t.gated(0).gate = new CountDownLatch(1);
+            t.gated(1).gate = new CountDownLatch(1);
+            String a = "{\"prompt\": \"first\", \"max_tokens\": 6, \"temperature\": 0}";
+            String b = "{\"prompt\": \"second one\", \"max_tokens\": 6, \"temperature\": 0}";
+            CompletableFuture<HttpResponse<String>> fa = CompletableFuture.supplyAsync(() -> send(t, a));
+            CompletableFuture<HttpResponse<String>> fb = CompletableFuture.supplyAsync(() -> send(t, b));
+            t.awaitHealth("running", 2);
+            t.gated(0).gate.countDown();
+            t.gated(1).gate.countDown();
+            String ta = json(fa.get(30, TimeUnit.SECONDS)).at("/choices/0/text").asText();
+            String tb = json(fb.get(30, TimeUnit.SECONDS)).at("/choices/0/text").asText();
+            assertEquals(ta, json(t.post("/v1/completions", a)).at("/choices/0/text").asText());
+            assertEquals(tb, json(t.post("/v1/completions", b)).at("/choices/0/text").asText());
+        }
+    }
 }

@@ -89,7 +89,7 @@ final class TestServer implements AutoCloseable {
         }
         PrintStream log = new PrintStream(logBytes, true, StandardCharsets.UTF_8);
         server = new GaleServer(new GaleServer.Options("127.0.0.1", 0, queue, maxBody, "tiny",
-                SamplerConfig.GREEDY, null, 200, log), template, sessions);
+                SamplerConfig.GREEDY, null, Integer.MAX_VALUE, 200, log), template, sessions);
         server.start();
     }
 
