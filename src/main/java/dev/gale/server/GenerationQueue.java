@@ -51,14 +51,14 @@ final class GenerationQueue implements AutoCloseable {
 
     /** Queues a job, or refuses it with a 503 when the queue is full or the server is shutting down. */
     void submit(Job job) throws ApiException {
-        synchronized (lock) {
+        synchronized (lock) { // so that close() cannot drain the queue between the check and the offer
             if (closed) {
                 throw ApiException.unavailable("the server is shutting down", 0);
             }
-        }
-        if (!waiting.offer(job)) {
-            throw ApiException.unavailable("the server is busy: " + workers.size() + " generating and " + capacity
-                    + " waiting, the most it takes; try again shortly", RETRY_AFTER_SECONDS);
+            if (!waiting.offer(job)) {
+                throw ApiException.unavailable("the server is busy: " + workers.size() + " generating and "
+                        + capacity + " waiting, the most it takes; try again shortly", RETRY_AFTER_SECONDS);
+            }
         }
     }
 

@@ -30,8 +30,9 @@ final class JsonFields {
             return orElse;
         }
         if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < min || v.asLong() > max) {
+            boolean tooBig = v.isIntegralNumber() && (!v.canConvertToLong() || v.asLong() > max);
             throw ApiException.badRequest(name, "'" + name + "' must be an integer "
-                    + range(min, max) + ", found " + show(v));
+                    + (tooBig ? "in [" + min + ", " + max + "]" : range(min, max)) + ", found " + show(v));
         }
         return (int) v.asLong();
     }

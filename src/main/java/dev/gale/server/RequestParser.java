@@ -11,7 +11,7 @@ import dev.gale.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Turns a request body into a {@link CompletionRequest}, or a 400 that names the problem. Sampling
@@ -32,7 +32,6 @@ final class RequestParser {
     private final Long fixedSeed;
     private final int maxTokensCap;
     private final int maxPieceChars;
-    private final SplittableRandom seeds = new SplittableRandom();
 
     /**
      * @param defaults  sampling used for parameters a request leaves out
@@ -73,7 +72,7 @@ final class RequestParser {
                 : f.integer("max_tokens", COMPLETION_DEFAULT_MAX_TOKENS, 0, Integer.MAX_VALUE);
         maxTokens = Math.min(maxTokens, maxTokensCap);
         Long seed = f.longInteger("seed");
-        long s = seed != null ? seed : fixedSeed != null ? fixedSeed : seeds.nextLong() & Long.MAX_VALUE;
+        long s = seed != null ? seed : fixedSeed != null ? fixedSeed : ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE;
         SamplerConfig sampling = new SamplerConfig(
                 f.number("temperature", defaults.temperature(), 0, false, Double.POSITIVE_INFINITY),
                 f.integer("top_k", defaults.topK(), 0, Integer.MAX_VALUE),
