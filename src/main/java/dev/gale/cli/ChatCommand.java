@@ -67,6 +67,10 @@ final class ChatCommand implements Callable<Integer> {
             long loadMs = (System.nanoTime() - t0) / 1_000_000;
             Tokenizer tok = new Tokenizer(m.vocabulary());
             ChatTemplate template = new ChatTemplate(tok);
+            String warning = ChatTemplate.declaredFormatWarning(m.file().getString("tokenizer.chat_template", null));
+            if (warning != null) {
+                System.err.println("gale: warning: " + warning);
+            }
             Session session = new Session(backend, tok, options.resolvedChunkSize(backend.config()));
             Conversation chat = new Conversation(session, template, system, sc);
             if (interactive) {

@@ -21,9 +21,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Serve the model over HTTP with OpenAI-compatible endpoints:",
-                "  POST /v1/completions, POST /v1/chat/completions (\"stream\": true for Server-Sent Events),",
-                "  GET /v1/models, GET /health.",
+        description = {"Serve the model over HTTP with an OpenAI-compatible API.",
+                "Endpoints: POST /v1/completions, POST /v1/chat/completions (\"stream\": true for Server-Sent "
+                        + "Events), GET /v1/models, GET /health.",
                 "Requests run one at a time on each of --parallel workers; up to --queue more wait, the rest get 503. "
                         + "The sampling flags set the defaults for requests that leave a parameter out."})
 final class ServeCommand implements Callable<Integer> {
@@ -104,6 +104,10 @@ final class ServeCommand implements Callable<Integer> {
                 sessions.add(new Session(b, tok, options.resolvedChunkSize(b.config())));
             }
             ChatTemplate template = new ChatTemplate(tok);
+            String warning = ChatTemplate.declaredFormatWarning(m.file().getString("tokenizer.chat_template", null));
+            if (warning != null) {
+                log.println("gale: warning: " + warning + " (/v1/chat/completions)");
+            }
             String id = modelId != null ? modelId : file.getFileName().toString().replaceFirst("\\.gguf$", "");
             GaleServer server;
             try {

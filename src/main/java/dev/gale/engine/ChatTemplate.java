@@ -240,6 +240,18 @@ public final class ChatTemplate {
     }
 
     /**
+     * A warning when a model declares (in GGUF's {@code tokenizer.chat_template}) a chat format that
+     * is not Mistral's [INST] one, or null when it declares none or an [INST] one.
+     */
+    public static String declaredFormatWarning(String declared) {
+        if (declared == null || declared.contains(INST)) {
+            return null;
+        }
+        return "this model's tokenizer.chat_template is not the Mistral [INST] format that Gale uses; "
+                + "its chat answers may be poor";
+    }
+
+    /**
      * Passes an answer's text on without its first character when that is a space: the model starts
      * an answer with a "▁word" token, whose space belongs to the format, not to the answer.
      */

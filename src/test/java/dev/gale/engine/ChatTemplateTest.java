@@ -140,6 +140,15 @@ class ChatTemplateTest {
     }
 
     @Test
+    void aDeclaredNonMistralFormatIsWarnedAbout() {
+        assertEquals(null, ChatTemplate.declaredFormatWarning(null));
+        assertEquals(null, ChatTemplate.declaredFormatWarning("{{ bos_token }}{% for m in messages %}"
+                + "{{ '[INST] ' + m['content'] + ' [/INST]' }}{% endfor %}"));
+        assertTrue(ChatTemplate.declaredFormatWarning("{% for m in messages %}<|im_start|>{{ m['role'] }}"
+                + "{% endfor %}").contains("not the Mistral [INST] format"));
+    }
+
+    @Test
     void theAnswersLeadingSpaceIsDropped() {
         StringBuilder sb = new StringBuilder();
         Session.Listener l = ChatTemplate.answerListener(sb::append);
