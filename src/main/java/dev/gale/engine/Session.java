@@ -15,10 +15,18 @@ public final class Session {
     @FunctionalInterface
     public interface Listener {
         void onText(String text);
+
+        /**
+         * Asked after every generated token: true ends generation with {@link Stop#STOPPED} (a stop
+         * string was seen, or whoever wanted the text has gone away).
+         */
+        default boolean stopRequested() {
+            return false;
+        }
     }
 
     /** Why generation stopped. */
-    public enum Stop { EOS, MAX_TOKENS, CONTEXT_FULL }
+    public enum Stop { EOS, MAX_TOKENS, CONTEXT_FULL, STOPPED }
 
     /**
      * @param promptTokens tokens fed before sampling (the prompt, plus a token left over from the
@@ -81,11 +89,19 @@ public final class Session {
     }
 
     /**
-     * Feeds tokens in chunks; afterwards {@link #logits()} holds the last token's logits.
+     * Feeds tokens in chunks (after a token left over from the last call); afterwards {@link #logits()}
+     * holds the last token's logits.
      *
-     * @throws ContextFullException if the tokens do not fit in the rest of the context
+     * @throws ContextFullException if the tokens do not fit in the rest of the context; nothing is fed
+     *                              then, so the session can go on with fewer tokens
      */
     public void feed(int[] tokens) {
+        int pending = unfed >= 0 ? 1 : 0;
+        long needed = (long) position + pending + tokens.length;
+        if (needed > contextSize()) {
+            throw new ContextFullException("the prompt needs " + needed + " positions but the context size is "
+                    + contextSize() + " (raise it with -c/--ctx-size)", needed, contextSize());
+        }
         if (unfed >= 0) {
             int[] all = new int[tokens.length + 1];
             all[0] = unfed;
@@ -95,10 +111,6 @@ public final class Session {
         }
         if (tokens.length == 0) {
             return;
-        }
-        if ((long) position + tokens.length > contextSize()) {
-            throw new ContextFullException("the prompt needs " + (position + tokens.length)
-                    + " positions but the context size is " + contextSize() + " (raise it with -c/--ctx-size)");
         }
         for (int start = 0; start < tokens.length; start += chunkSize) {
             int end = Math.min(tokens.length, start + chunkSize);
@@ -113,21 +125,23 @@ public final class Session {
     }
 
     /**
-     * Feeds {@code prompt}, then samples up to {@code maxTokens} tokens, stopping at EOS or when the
-     * context is full. Generated tokens are fed back, so the session can be continued.
+     * Feeds {@code prompt}, then samples up to {@code maxTokens} tokens, stopping at EOS, when the
+     * context is full, or when the listener asks. Generated tokens are fed back, so the session can
+     * be continued; the last sampled token (EOS included) is fed first by the next call.
      */
     public Result generate(int[] prompt, int maxTokens, Sampler sampler, Listener listener) {
         long t0 = System.nanoTime();
+        int fed = prompt.length + (unfed >= 0 ? 1 : 0);
+        feed(prompt);
         for (int t : prompt) {
             sampler.accept(t);
         }
-        int fed = prompt.length + (unfed >= 0 ? 1 : 0);
-        feed(prompt);
         long t1 = System.nanoTime();
         int eos = tokenizer.vocabulary().eos();
         TokenDecoder decoder = tokenizer.decoder();
         StringBuilder text = new StringBuilder();
-        int[] out = new int[Math.max(0, maxTokens)];
+        // at most one token per free position, plus the last one, which needs no position
+        int[] out = new int[Math.max(0, (int) Math.min(maxTokens, (long) contextSize() - position + 1))];
         int n = 0;
         Stop stop = Stop.MAX_TOKENS;
         long decodeStart = System.nanoTime();
@@ -149,6 +163,11 @@ public final class Session {
             }
             if (n == maxTokens) {
                 unfed = token;
+                break;
+            }
+            if (listener.stopRequested()) {
+                unfed = token;
+                stop = Stop.STOPPED;
                 break;
             }
             if (position >= contextSize()) {

@@ -102,4 +102,50 @@ class SessionTest {
             }
         }
     }
+
+    /** A listener asking to stop ends generation after the current token, which is still reported. */
+    @Test
+    void aListenerCanStopGeneration() {
+        try (Model m = TestModels.load(TestModels.tiny(GGMLType.Q8_0));
+             CpuBackend b = new CpuBackend(m.config(), m.weights(), 64, 4, 1)) {
+            Session s = new Session(b, new Tokenizer(m.vocabulary()), 4);
+            Session.Result all = s.generate(PROMPT, 10, new Sampler(SamplerConfig.GREEDY), t -> { });
+            s.reset();
+            int[] calls = {0};
+            Session.Result r = s.generate(PROMPT, 10, new Sampler(SamplerConfig.GREEDY), new Session.Listener() {
+                public void onText(String text) { }
+
+                public boolean stopRequested() {
+                    return ++calls[0] == 3;
+                }
+            });
+            assertEquals(Session.Stop.STOPPED, r.stop());
+            assertArrayEquals(java.util.Arrays.copyOf(all.tokens(), 3), r.tokens());
+            assertEquals(PROMPT.length + 2, s.position()); // the third token is pending, as after a token limit
+        }
+    }
+
+    /** A prompt that does not fit is refused before anything is fed, the pending token included. */
+    @Test
+    void aRefusedPromptLeavesTheSessionAsItWas() {
+        try (Model m = TestModels.load(TestModels.tiny(GGMLType.Q8_0));
+             CpuBackend b = new CpuBackend(m.config(), m.weights(), 16, 4, 1);
+             CpuBackend c = new CpuBackend(m.config(), m.weights(), 16, 4, 1)) {
+            Tokenizer tok = new Tokenizer(m.vocabulary());
+            Session s = new Session(b, tok, 4);
+            Session.Result first = s.generate(PROMPT, 3, new Sampler(SamplerConfig.GREEDY), t -> { });
+            assertEquals(Session.Stop.MAX_TOKENS, first.stop());
+            int pos = s.position();
+            assertThrows(ContextFullException.class, () -> s.generate(new int[10], 3, new Sampler(SamplerConfig.GREEDY),
+                    t -> { }));
+            assertEquals(pos, s.position());
+            Session.Result next = s.generate(new int[] {300}, 2, new Sampler(SamplerConfig.GREEDY), t -> { });
+            // the same as one uninterrupted sequence: prompt, the 3 tokens, then 300
+            Session ref = new Session(c, tok, 4);
+            int[] seq = java.util.stream.IntStream.concat(java.util.Arrays.stream(PROMPT),
+                    java.util.stream.IntStream.concat(java.util.Arrays.stream(first.tokens()),
+                            java.util.stream.IntStream.of(300))).toArray();
+            assertArrayEquals(ref.generate(seq, 2, new Sampler(SamplerConfig.GREEDY), t -> { }).tokens(), next.tokens());
+        }
+    }
 }
