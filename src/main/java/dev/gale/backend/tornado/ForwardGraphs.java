@@ -1,0 +1,194 @@
+package dev.gale.backend.tornado;
+
+import dev.gale.backend.CacheLayout;
+import dev.gale.model.ModelConfig;
+import uk.ac.manchester.tornado.api.GridScheduler;
+import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.TaskGraph;
+import uk.ac.manchester.tornado.api.WorkerGrid;
+import uk.ac.manchester.tornado.api.WorkerGrid1D;
+import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The task graphs of a forward pass, in the order they run, and their work-group grids:
+ * <ol>
+ *   <li>{@code embed}: the chunk's tokens and {@link Step} go in; the embedding rows come out on the device;</li>
+ *   <li>one graph per {@link LayerGroup} ({@code layers_0_31}, or {@code layer_<i>} for a group of one),
+ *       executed once per layer of the group; its last task advances the layer counter;</li>
+ *   <li>{@code logits}: the final norm and the output matrix for one row; the only graph that sends
+ *       activations back (vocab floats);</li>
+ *   <li>{@code sync}: reads the 4-int step back when no logits are wanted, so the host knows the device is done.</li>
+ * </ol>
+ * Weights, the RoPE table and the KV cache are sent (or allocated) at the first execution and stay on
+ * the device; activations never leave it. Task names are {@code <graph>.<op>}, e.g. {@code layers_0_31.ffn_gate}.
+ */
+final class ForwardGraphs {
+    static final String EMBED = "embed";
+    static final String LOGITS = "logits";
+    static final String SYNC = "sync";
+
+    final List<ImmutableTaskGraph> graphs = new ArrayList<>();
+    final List<String> names = new ArrayList<>();
+    final GridScheduler scheduler = new GridScheduler();
+
+    // inputs and outputs
+    final IntArray tokens;
+    final IntArray step = new IntArray(Step.SIZE);
+    final IntArray headStep = new IntArray(Step.SIZE);
+    final IntArray stepOut = new IntArray(Step.SIZE);
+    final FloatArray logits;
+
+    /** A grid whose size follows the chunk length: perToken work-items per token, in groups of local. */
+    private record Scaled(WorkerGrid grid, int perToken, int local) {
+    }
+
+    private final List<Scaled> scaled = new ArrayList<>();
+    private final KernelContext ctx = new KernelContext();
+    private final WorkGroups wg;
+
+    ForwardGraphs(ModelConfig c, CacheLayout layout, int maxChunk, DeviceMatrix embedding, List<LayerGroup> groups,
+                  FloatArray outputNorm, DeviceMatrix output, RopeTable rope, WorkGroups wg) {
+        this.wg = wg;
+        int dim = c.embeddingLength();
+        int hidden = c.feedForwardLength();
+        this.tokens = new IntArray(maxChunk);
+        this.logits = new FloatArray(c.vocabSize());
+        FloatArray x = new FloatArray(maxChunk * dim);
+        FloatArray xb = new FloatArray(maxChunk * dim);
+        FloatArray q = new FloatArray(maxChunk * c.qDim());
+        FloatArray k = new FloatArray(maxChunk * c.kvDim());
+        FloatArray v = new FloatArray(maxChunk * c.kvDim());
+        FloatArray att = new FloatArray(maxChunk * c.qDim());
+        FloatArray gate = new FloatArray(maxChunk * hidden);
+        FloatArray up = new FloatArray(maxChunk * hidden);
+        FloatArray xl = new FloatArray(dim);
+        headStep.set(Step.N, 1);
+        boolean tied = embedding == output;
+
+        TaskGraph e = new TaskGraph(EMBED)
+                .transferToDevice(DataTransferMode.FIRST_EXECUTION, embedding.array())
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, tokens, step);
+        embedding.lookup(e, "token_embd", ctx, tokens, x, step);
+        elementwise(EMBED, "token_embd", dim);
+        e.persistOnDevice(tied ? new Object[] {x, step, embedding.array()} : new Object[] {x, step});
+        add(e, EMBED);
+
+        String previous = EMBED;
+        float eps = c.rmsEps();
+        float scale = (float) (1.0 / Math.sqrt(c.headDim()));
+        for (LayerGroup g : groups) {
+            String name = g.name();
+            int f = g.first;
+            TaskGraph t = new TaskGraph(name).consumeFromDevice(previous, x, step)
+                    .transferToDevice(DataTransferMode.FIRST_EXECUTION, g.attnNorm, g.ffnNorm, rope.cos, rope.sin)
+                    .transferToDevice(DataTransferMode.FIRST_EXECUTION, g.attnQ.array(), g.attnK.array(),
+                            g.attnV.array(), g.attnOutput.array())
+                    .transferToDevice(DataTransferMode.FIRST_EXECUTION, g.ffnGate.array(), g.ffnUp.array(),
+                            g.ffnDown.array());
+            // The KV cache is in no transfer: it is allocated on the device and stays there.
+            t.task("attn_norm", TornadoRmsNorm::rmsnorm, ctx, x, g.attnNorm, xb, step, dim, eps, dim, f);
+            rows(name, "attn_norm", wg.rmsnorm());
+            matvec(t, name, "attn_q", g.attnQ, xb, q, f);
+            matvec(t, name, "attn_k", g.attnK, xb, k, f);
+            matvec(t, name, "attn_v", g.attnV, xb, v, f);
+            t.task("rope", TornadoRope::rope, ctx, q, k, rope.cos, rope.sin, step, c.headCount(), c.headCountKv(),
+                    c.headDim(), rope.pairs);
+            elementwise(name, "rope", (c.headCount() + c.headCountKv()) * rope.pairs);
+            t.task("attention", TornadoAttention::attention, ctx, q, k, v, g.keyCache, g.valueCache, att, step,
+                    c.headCount(), c.headCountKv(), c.headDim(), layout.slots(), layout.window(), scale, f);
+            rows(name, "attention", c.headCount() * wg.attention(), wg.attention());
+            t.task("kv_store", TornadoKVCache::storeKV, ctx, k, v, g.keyCache, g.valueCache, step, c.kvDim(),
+                    layout.slots(), f);
+            elementwise(name, "kv_store", c.kvDim());
+            matvec(t, name, "attn_output", g.attnOutput, att, xb, f);
+            t.task("attn_residual", TornadoResidual::residualAdd, ctx, x, xb, step, dim);
+            elementwise(name, "attn_residual", dim);
+            t.task("ffn_norm", TornadoRmsNorm::rmsnorm, ctx, x, g.ffnNorm, xb, step, dim, eps, dim, f);
+            rows(name, "ffn_norm", wg.rmsnorm());
+            matvec(t, name, "ffn_gate", g.ffnGate, xb, gate, f);
+            matvec(t, name, "ffn_up", g.ffnUp, xb, up, f);
+            t.task("swiglu", TornadoSwiGlu::swiglu, ctx, gate, up, step, hidden);
+            elementwise(name, "swiglu", hidden);
+            matvec(t, name, "ffn_down", g.ffnDown, gate, xb, f);
+            t.task("ffn_residual", TornadoResidual::residualAdd, ctx, x, xb, step, dim);
+            elementwise(name, "ffn_residual", dim);
+            t.task("next_layer", TornadoLayerCounter::nextLayer, ctx, step);
+            fixed(name, "next_layer", 1, 1);
+            t.persistOnDevice(x, step);
+            add(t, name);
+            previous = name;
+        }
+
+        TaskGraph h = new TaskGraph(LOGITS).consumeFromDevice(previous, x, step);
+        if (tied) {
+            h.consumeFromDevice(EMBED, output.array());
+        } else {
+            h.transferToDevice(DataTransferMode.FIRST_EXECUTION, output.array());
+        }
+        h.transferToDevice(DataTransferMode.FIRST_EXECUTION, outputNorm)
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, headStep)
+                .task("output_norm", TornadoRmsNorm::rmsnorm, ctx, x, outputNorm, xl, headStep, dim, eps, 0, 0);
+        fixed(LOGITS, "output_norm", wg.rmsnorm(), wg.rmsnorm());
+        output.matvec(h, "output", ctx, xl, logits, headStep, 0);
+        fixed(LOGITS, "output", output.rows * wg.matvec(), wg.matvec());
+        h.task("read_step", TornadoLayerCounter::copyStep, ctx, step, stepOut);
+        fixed(LOGITS, "read_step", Step.SIZE, Step.SIZE);
+        h.transferToHost(DataTransferMode.EVERY_EXECUTION, logits, stepOut);
+        add(h, LOGITS);
+
+        TaskGraph s = new TaskGraph(SYNC).consumeFromDevice(previous, step)
+                .task("read_step", TornadoLayerCounter::copyStep, ctx, step, stepOut)
+                .transferToHost(DataTransferMode.EVERY_EXECUTION, stepOut);
+        fixed(SYNC, "read_step", Step.SIZE, Step.SIZE);
+        add(s, SYNC);
+        resize(1);
+    }
+
+    /** Sets the grids that follow the chunk length for a chunk of n tokens. */
+    void resize(int n) {
+        for (Scaled s : scaled) {
+            long items = (long) n * s.perToken;
+            s.grid.setGlobalWork((items + s.local - 1) / s.local * s.local, 1, 1);
+        }
+    }
+
+    private void add(TaskGraph g, String name) {
+        graphs.add(g.snapshot());
+        names.add(name);
+    }
+
+    private void matvec(TaskGraph t, String graph, String task, DeviceMatrix w, FloatArray in, FloatArray out,
+                        int firstLayer) {
+        w.matvec(t, task, ctx, in, out, step, firstLayer);
+        fixed(graph, task, w.rows * wg.matvec(), wg.matvec());
+    }
+
+    private void fixed(String graph, String task, int global, int local) {
+        WorkerGrid grid = new WorkerGrid1D(global);
+        grid.setLocalWork(local, 1, 1);
+        scheduler.addWorkerGrid(graph + "." + task, grid);
+    }
+
+    /** One work-group of {@code local} per token. */
+    private void rows(String graph, String task, int local) {
+        rows(graph, task, local, local);
+    }
+
+    private void rows(String graph, String task, int perToken, int local) {
+        WorkerGrid grid = new WorkerGrid1D(perToken);
+        grid.setLocalWork(local, 1, 1);
+        scheduler.addWorkerGrid(graph + "." + task, grid);
+        scaled.add(new Scaled(grid, perToken, local));
+    }
+
+    /** One work-item per element, {@code perToken} elements per token. */
+    private void elementwise(String graph, String task, int perToken) {
+        rows(graph, task, perToken, wg.elementwise());
+    }
+}

@@ -1,0 +1,103 @@
+package dev.gale.backend.tornado;
+
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.math.TornadoMath;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * Grouped-query attention with a sliding window over the rolling KV cache, for the n queries of a
+ * chunk: query head h at position p = pos + t reads KV head h / (heads / kvHeads) and the keys at
+ * positions first(p) .. p, first(p) = max(0, p - W + 1) with a window W, else 0 (see
+ * {@link dev.gale.backend.CacheLayout}).
+ *
+ * <p>Keys before the chunk come from the cache (position j in slot j mod slots); keys inside the
+ * chunk come from the chunk's own K and V, because the chunk is written to the cache only after
+ * this kernel ({@link TornadoKVCache}): a chunk longer than the window would otherwise overwrite
+ * keys its earlier queries still need.
+ *
+ * <p>One work-group per (token, head). It walks the visible keys in tiles of one key per
+ * work-item, keeping a running maximum and sum (the online softmax of "Self-attention does not
+ * need O(n^2) memory", Rabe and Staats): each work-item scores one key of the tile, the group
+ * shares the tile's weights in local memory, and each work-item accumulates its share of the head's
+ * output dimensions.
+ */
+public final class TornadoAttention {
+    /** Largest head size the local accumulator holds. */
+    static final int MAX_HEAD_DIM = 256;
+
+    private TornadoAttention() {
+    }
+
+    /**
+     * @param slots     cache slots per layer (W with a window, the context size without)
+     * @param window    W, or 0 for full attention
+     * @param scale     1 / sqrt(headDim)
+     */
+    public static void attention(KernelContext ctx, FloatArray q, FloatArray k, FloatArray v, FloatArray keyCache,
+                              FloatArray valueCache, FloatArray out, IntArray step, int heads, int kvHeads,
+                              int headDim, int slots, int window, float scale, int firstLayer) {
+        float[] scratch = ctx.allocateFloatLocalArray(TornadoReduce.MAX_LOCAL);
+        float[] weights = ctx.allocateFloatLocalArray(TornadoReduce.MAX_LOCAL);
+        float[] acc = ctx.allocateFloatLocalArray(MAX_HEAD_DIM);
+        int lid = ctx.localIdx;
+        int lsize = ctx.localGroupSizeX;
+        int t = ctx.groupIdx / heads;
+        int h = ctx.groupIdx % heads;
+        int pos = step.get(Step.POS);
+        if (t < step.get(Step.N)) {
+            int kvDim = kvHeads * headDim;
+            int kvHead = (h / (heads / kvHeads)) * headDim;
+            int query = (t * heads + h) * headDim;
+            int layer = (step.get(Step.LAYER) - firstLayer) * slots * kvDim;
+            int p = pos + t;
+            int first = window > 0 ? Math.max(0, p - window + 1) : 0;
+            for (int d = lid; d < headDim; d += lsize) {
+                acc[d] = 0f;
+            }
+            float runMax = -Float.MAX_VALUE;
+            float runSum = 0f;
+            for (int tile = first; tile <= p; tile += lsize) {
+                int j = tile + lid;
+                float score = -Float.MAX_VALUE;
+                if (j <= p) {
+                    float dot = 0f;
+                    if (j < pos) {
+                        int key = layer + (j % slots) * kvDim + kvHead;
+                        for (int d = 0; d < headDim; d++) {
+                            dot += q.get(query + d) * keyCache.get(key + d);
+                        }
+                    } else {
+                        int key = (j - pos) * kvDim + kvHead;
+                        for (int d = 0; d < headDim; d++) {
+                            dot += q.get(query + d) * k.get(key + d);
+                        }
+                    }
+                    score = dot * scale;
+                }
+                float newMax = Math.max(runMax, TornadoReduce.max(ctx, scratch, score));
+                float e = j <= p ? TornadoMath.exp(score - newMax) : 0f;
+                weights[lid] = e;
+                float tileSum = TornadoReduce.sum(ctx, scratch, e); // its barriers also publish weights[]
+                float correction = TornadoMath.exp(runMax - newMax);
+                runSum = runSum * correction + tileSum;
+                runMax = newMax;
+                int count = Math.min(lsize, p - tile + 1);
+                int cached = Math.max(0, Math.min(count, pos - tile)); // tile keys still in the cache
+                for (int d = lid; d < headDim; d += lsize) {
+                    float a = acc[d] * correction;
+                    for (int i = 0; i < cached; i++) {
+                        a += weights[i] * valueCache.get(layer + ((tile + i) % slots) * kvDim + kvHead + d);
+                    }
+                    for (int i = cached; i < count; i++) {
+                        a += weights[i] * v.get((tile + i - pos) * kvDim + kvHead + d);
+                    }
+                    acc[d] = a;
+                }
+            }
+            for (int d = lid; d < headDim; d += lsize) {
+                out.set(query + d, acc[d] / runSum);
+            }
+        }
+    }
+}
