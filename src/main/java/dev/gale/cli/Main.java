@@ -9,7 +9,7 @@ import java.io.PrintWriter;
 @Command(name = "gale", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Mistral-family LLM inference for the JVM.",
         subcommands = {GenerateCommand.class, TokenizeCommand.class, InfoCommand.class, MakeModelCommand.class,
-                ContextSweepCommand.class,
+                ContextSweepCommand.class, DevicesCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -39,9 +39,7 @@ public final class TornadoBackends {
         TornadoTransformer t = new TornadoTransformer(name, config, model.weights(), contextSize, chunkSize, device,
                 wg, Integer.getInteger(LAYERS_PER_GRAPH, Integer.MAX_VALUE));
         try {
-            if (!"false".equals(System.getProperty("gale.tornado.precompile"))) {
-                t.compile();
-            }
+            t.warmUp();
         } catch (RuntimeException e) {
             t.close();
             throw e;

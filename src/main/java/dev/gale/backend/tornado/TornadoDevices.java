@@ -18,6 +18,14 @@ final class TornadoDevices {
     private static final Map<String, TornadoVMBackendType> TYPES = Map.of("opencl", TornadoVMBackendType.OPENCL,
             "ptx", TornadoVMBackendType.PTX, "spirv", TornadoVMBackendType.SPIRV);
 
+    /** What each backend needs from the machine, for error messages. */
+    private static final Map<String, String> NEEDS = Map.of(
+            "opencl", "The opencl backend needs an OpenCL driver: the GPU vendor's, or PoCL for the CPU "
+                    + "(apt-get install pocl-opencl-icd)",
+            "ptx", "The ptx backend needs an NVIDIA GPU and its driver (libcuda.so.1)",
+            "spirv", "The spirv backend needs Intel's Level Zero GPU driver (or -Dtornado.spirv.runtimes=opencl "
+                    + "and an OpenCL driver that accepts SPIR-V)");
+
     private TornadoDevices() {
     }
 
@@ -28,8 +36,8 @@ final class TornadoDevices {
             return TornadoRuntimeProvider.getTornadoRuntime();
         } catch (Throwable e) { // ExceptionInInitializerError, UnsatisfiedLinkError, TornadoRuntimeException ...
             throw new BackendUnavailableException("TornadoVM could not start" + (backend == null ? "" : " the "
-                    + backend + " backend") + ": " + rootMessage(e) + ". Check the driver with 'gale devices'; "
-                    + "the README's 'GPU backends' section lists what each backend needs.");
+                    + backend + " backend") + ": " + rootMessage(e) + ". " + NEEDS.getOrDefault(backend,
+                    "Each backend needs its driver") + " (README, 'GPU backends').");
         }
     }
 

@@ -79,9 +79,16 @@ final class TornadoTransformer implements Backend {
         return (perToken * maxChunk + c.embeddingLength() + c.vocabSize()) * Float.BYTES;
     }
 
-    /** Compiles every kernel now (TornadoVM's JIT), instead of on the first forward pass. */
-    void compile() {
-        plan.withPreCompilation();
+    /**
+     * Runs two throw-away passes so that TornadoVM compiles every kernel and sends the weights now,
+     * not during the first real forward pass. (The plan's withPreCompilation() does not help here:
+     * graphs selected with withGraph() compile again on their first execution.)
+     */
+    void warmUp() {
+        forward(new int[] {0}, 0, null);
+        reset();
+        forward(new int[] {0}, 0, new float[c.vocabSize()]);
+        reset();
     }
 
     /** Bytes this backend's buffers take on the device (weights, cache, RoPE table, activations). */
