@@ -37,8 +37,8 @@ public final class TornadoAttention {
     public static void attention(KernelContext ctx, FloatArray q, FloatArray k, FloatArray v, FloatArray keyCache,
                               FloatArray valueCache, FloatArray out, IntArray step, int heads, int kvHeads,
                               int headDim, int slots, int window, float scale, int firstLayer) {
-        float[] scratch = ctx.allocateFloatLocalArray(TornadoReduce.MAX_LOCAL);
-        float[] weights = ctx.allocateFloatLocalArray(TornadoReduce.MAX_LOCAL);
+        float[] scratch = ctx.allocateFloatLocalArray(WorkGroups.MAX_LOCAL);
+        float[] weights = ctx.allocateFloatLocalArray(WorkGroups.MAX_LOCAL);
         float[] acc = ctx.allocateFloatLocalArray(MAX_HEAD_DIM);
         int lid = ctx.localIdx;
         int lsize = ctx.localGroupSizeX;
@@ -58,27 +58,51 @@ public final class TornadoAttention {
             float runMax = -Float.MAX_VALUE;
             float runSum = 0f;
             for (int tile = first; tile <= p; tile += lsize) {
+                // Each work-item scores one key of the tile. The score goes through local memory rather
+                // than a variable set in two branches: TornadoVM 5.2 merges such a variable wrongly when
+                // the branches hold loops (it keeps the second branch's value).
                 int j = tile + lid;
-                float score = -Float.MAX_VALUE;
-                if (j <= p) {
+                scratch[lid] = -Float.MAX_VALUE;
+                if (j < pos) {
+                    int key = layer + (j % slots) * kvDim + kvHead;
                     float dot = 0f;
-                    if (j < pos) {
-                        int key = layer + (j % slots) * kvDim + kvHead;
-                        for (int d = 0; d < headDim; d++) {
-                            dot += q.get(query + d) * keyCache.get(key + d);
-                        }
-                    } else {
-                        int key = (j - pos) * kvDim + kvHead;
-                        for (int d = 0; d < headDim; d++) {
-                            dot += q.get(query + d) * k.get(key + d);
-                        }
+                    for (int d = 0; d < headDim; d++) {
+                        dot += q.get(query + d) * keyCache.get(key + d);
                     }
-                    score = dot * scale;
+                    scratch[lid] = dot * scale;
                 }
-                float newMax = Math.max(runMax, TornadoReduce.max(ctx, scratch, score));
+                if (j >= pos && j <= p) {
+                    int key = (j - pos) * kvDim + kvHead;
+                    float dot = 0f;
+                    for (int d = 0; d < headDim; d++) {
+                        dot += q.get(query + d) * k.get(key + d);
+                    }
+                    scratch[lid] = dot * scale;
+                }
+                float score = scratch[lid];
+                // the tile's largest score ...
+                ctx.localBarrier();
+                for (int s = lsize / 2; s > 0; s /= 2) {
+                    if (lid < s) {
+                        scratch[lid] = Math.max(scratch[lid], scratch[lid + s]);
+                    }
+                    ctx.localBarrier();
+                }
+                float newMax = Math.max(runMax, scratch[0]);
+                ctx.localBarrier(); // everyone has read scratch[0] before it is reused
+                // ... the weights e^(score - max), shared, and their sum
                 float e = j <= p ? TornadoMath.exp(score - newMax) : 0f;
                 weights[lid] = e;
-                float tileSum = TornadoReduce.sum(ctx, scratch, e); // its barriers also publish weights[]
+                scratch[lid] = e;
+                ctx.localBarrier();
+                for (int s = lsize / 2; s > 0; s /= 2) {
+                    if (lid < s) {
+                        scratch[lid] += scratch[lid + s];
+                    }
+                    ctx.localBarrier();
+                }
+                float tileSum = scratch[0];
+                ctx.localBarrier(); // everyone has read scratch[0] before the next tile writes it
                 float correction = TornadoMath.exp(runMax - newMax);
                 runSum = runSum * correction + tileSum;
                 runMax = newMax;

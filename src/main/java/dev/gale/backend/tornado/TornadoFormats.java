@@ -1,6 +1,7 @@
 package dev.gale.backend.tornado;
 
 import uk.ac.manchester.tornado.api.types.arrays.ByteArray;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
  * GGML block decoding that TornadoVM can compile into a kernel: the same layouts as
@@ -11,7 +12,8 @@ import uk.ac.manchester.tornado.api.types.arrays.ByteArray;
  * <p>fp16 is decoded with integer and float arithmetic only. {@code Float.float16ToFloat} compiles
  * but TornadoVM 5.2 turns it into a numeric conversion (wrong values), {@code Float.intBitsToFloat}
  * does not compile for OpenCL, and the {@code half} type needs cl_khr_fp16, which CPUs such as PoCL
- * lack. bfloat16 likewise. Inf and NaN (all-ones exponent) do not occur in model weights and are not decoded.
+ * lack. bfloat16 likewise (a device that flushes subnormal floats to zero flushes the subnormal
+ * bfloat16 values, which do not occur in weights either). Inf and NaN (all-ones exponent) do not occur in model weights and are not decoded.
  */
 final class TornadoFormats {
     static final int QK = 32;
@@ -49,9 +51,9 @@ final class TornadoFormats {
         return sign == 1 ? -magnitude : magnitude;
     }
 
-    /** 2^k for |k| &lt;= 62, exactly. */
+    /** 2^k for |k| &lt;= 62, exactly (no division: OpenCL's float division may be off by 2.5 ulp). */
     static float pow2(int k) {
-        return k >= 0 ? (float) (1L << k) : 1f / (float) (1L << -k);
+        return k >= 0 ? (float) (1L << k) : (float) (1L << (k + 62)) * 2.168404344971009E-19f; // 2^-62
     }
 
     /** The little-endian fp16 at byte {@code offset}. */
@@ -82,6 +84,25 @@ final class TornadoFormats {
         int j = c % QK;
         int b = w.get(block + 2 + (j & 15));
         return half(w, block) * (j < 16 ? low(b) : high(b));
+    }
+
+    /** One Q8_0 block (at byte {@code block}) times x[from .. from + 32): d * sum q[i] * x[i]. */
+    static float dotQ8_0(ByteArray w, int block, FloatArray x, int from) {
+        float dot = 0f;
+        for (int i = 0; i < QK; i++) {
+            dot += w.get(block + 2 + i) * x.get(from + i);
+        }
+        return half(w, block) * dot;
+    }
+
+    /** One Q4_0 block times x[from .. from + 32): byte j holds elements j and j + 16. */
+    static float dotQ4_0(ByteArray w, int block, FloatArray x, int from) {
+        float dot = 0f;
+        for (int j = 0; j < QK / 2; j++) {
+            int q = w.get(block + 2 + j);
+            dot += low(q) * x.get(from + j) + high(q) * x.get(from + j + QK / 2);
+        }
+        return half(w, block) * dot;
     }
 
     /*

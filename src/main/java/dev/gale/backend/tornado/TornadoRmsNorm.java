@@ -16,19 +16,28 @@ public final class TornadoRmsNorm {
 
     public static void rmsnorm(KernelContext ctx, FloatArray x, FloatArray weight, FloatArray out, IntArray step,
                                int dim, float eps, int layerSize, int firstLayer) {
-        float[] scratch = ctx.allocateFloatLocalArray(TornadoReduce.MAX_LOCAL);
+        float[] partial = ctx.allocateFloatLocalArray(WorkGroups.MAX_LOCAL);
+        int lid = ctx.localIdx;
+        int size = ctx.localGroupSizeX;
         int t = ctx.groupIdx;
         if (t < step.get(Step.N)) {
             int in = (step.get(Step.ROW) + t) * dim;
             float squares = 0f;
-            for (int i = ctx.localIdx; i < dim; i += ctx.localGroupSizeX) {
+            for (int i = lid; i < dim; i += size) {
                 float v = x.get(in + i);
                 squares += v * v;
             }
-            float total = TornadoReduce.sum(ctx, scratch, squares);
-            float scale = 1f / TornadoMath.sqrt(total / dim + eps);
+            partial[lid] = squares;
+            ctx.localBarrier();
+            for (int s = size / 2; s > 0; s /= 2) {
+                if (lid < s) {
+                    partial[lid] += partial[lid + s];
+                }
+                ctx.localBarrier();
+            }
+            float scale = 1f / TornadoMath.sqrt(partial[0] / dim + eps);
             int w = (step.get(Step.LAYER) - firstLayer) * layerSize;
-            for (int i = ctx.localIdx; i < dim; i += ctx.localGroupSizeX) {
+            for (int i = lid; i < dim; i += size) {
                 out.set(t * dim + i, x.get(in + i) * scale * weight.get(w + i));
             }
         }

@@ -18,14 +18,16 @@ import java.util.Properties;
  * @param elementwise work-group size of the one-item-per-element kernels
  */
 record WorkGroups(int matvec, int rmsnorm, int attention, int elementwise) {
+    /** Largest work-group size: the kernels' local arrays are this long (a compile-time constant). */
+    static final int MAX_LOCAL = 256;
     static final String PROPERTY = "gale.tornado.workgroups";
     private static final String RESOURCE = "workgroups.properties";
 
     WorkGroups {
         for (int v : new int[] {matvec, rmsnorm, attention, elementwise}) {
-            if (v < 1 || v > TornadoReduce.MAX_LOCAL || Integer.bitCount(v) != 1) {
+            if (v < 1 || v > MAX_LOCAL || Integer.bitCount(v) != 1) {
                 throw new IllegalArgumentException("work-group size " + v + " must be a power of two from 1 to "
-                        + TornadoReduce.MAX_LOCAL);
+                        + MAX_LOCAL);
             }
         }
     }
@@ -73,9 +75,9 @@ record WorkGroups(int matvec, int rmsnorm, int attention, int elementwise) {
             throw new IllegalArgumentException("work-group sizes: " + key + "=" + value + " in " + source()
                     + " is not a number");
         }
-        if (v < 1 || v > TornadoReduce.MAX_LOCAL || Integer.bitCount(v) != 1) {
+        if (v < 1 || v > MAX_LOCAL || Integer.bitCount(v) != 1) {
             throw new IllegalArgumentException("work-group sizes: " + key + "=" + v + " in " + source()
-                    + " must be a power of two from 1 to " + TornadoReduce.MAX_LOCAL);
+                    + " must be a power of two from 1 to " + MAX_LOCAL);
         }
         while (maxWorkGroup > 0 && v > maxWorkGroup) {
             v /= 2;
