@@ -18,12 +18,11 @@ gale_find_jdk() {
   return 1
 }
 
-# Prints the TornadoVM SDK directory (TORNADOVM_HOME, else /opt/tornadovm), if it looks like one.
+# Prints the TornadoVM SDK directory, if it looks like one: TORNADOVM_HOME when set (and then only
+# it), else /opt/tornadovm.
 gale_find_tornado() {
-  local c
-  for c in "${TORNADOVM_HOME:-}" /opt/tornadovm; do
-    [ -n "$c" ] && [ -d "$c/share/java/tornado" ] && { echo "$c"; return 0; }
-  done
+  local c=${TORNADOVM_HOME:-/opt/tornadovm}
+  [ -d "$c/share/java/tornado" ] && { echo "$c"; return 0; }
   return 1
 }
 

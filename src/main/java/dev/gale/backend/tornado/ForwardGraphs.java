@@ -85,7 +85,10 @@ final class ForwardGraphs {
         for (LayerGroup g : groups) {
             String name = g.name();
             int f = g.first;
-            TaskGraph t = new TaskGraph(name).consumeFromDevice(previous, x, step)
+            // With tied embeddings the table is handed along the chain to the logits graph: TornadoVM
+            // can only take a buffer from the graph that ran just before.
+            Object[] carried = tied ? new Object[] {x, step, embedding.array()} : new Object[] {x, step};
+            TaskGraph t = new TaskGraph(name).consumeFromDevice(previous, carried)
                     .transferToDevice(DataTransferMode.FIRST_EXECUTION, g.attnNorm, g.ffnNorm, rope.cos, rope.sin)
                     .transferToDevice(DataTransferMode.FIRST_EXECUTION, g.attnQ.array(), g.attnK.array(),
                             g.attnV.array(), g.attnOutput.array())
@@ -120,16 +123,16 @@ final class ForwardGraphs {
             elementwise(name, "ffn_residual", dim);
             t.task("next_layer", TornadoLayerCounter::nextLayer, ctx, step);
             fixed(name, "next_layer", 1, 1);
-            t.persistOnDevice(x, step);
+            t.persistOnDevice(carried);
             add(t, name);
             previous = name;
         }
 
-        TaskGraph h = new TaskGraph(LOGITS).consumeFromDevice(previous, x, step);
+        TaskGraph h = new TaskGraph(LOGITS);
         if (tied) {
-            h.consumeFromDevice(EMBED, output.array());
+            h.consumeFromDevice(previous, x, step, output.array());
         } else {
-            h.transferToDevice(DataTransferMode.FIRST_EXECUTION, output.array());
+            h.consumeFromDevice(previous, x, step).transferToDevice(DataTransferMode.FIRST_EXECUTION, output.array());
         }
         h.transferToDevice(DataTransferMode.FIRST_EXECUTION, outputNorm)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, headStep)
