@@ -41,9 +41,11 @@ public final class Backends {
         try {
             Class.forName(TORNADO_FACTORY, false, loader);
         } catch (ClassNotFoundException | LinkageError e) {
+            boolean sdk = System.getProperty("tornado.load.api.implementation") != null; // the launcher found one
             throw new BackendUnavailableException("this Gale was built without TornadoVM, so the opencl, ptx and "
-                    + "spirv backends are unavailable. Install the TornadoVM SDK at /opt/tornadovm (or set "
-                    + "TORNADOVM_HOME) as the README's 'GPU backends' section explains, then run ./setup.sh again.");
+                    + "spirv backends are unavailable. " + (sdk ? "Run ./setup.sh again: it finds the TornadoVM SDK "
+                    + "and builds them." : "Install the TornadoVM SDK at /opt/tornadovm (or set TORNADOVM_HOME) as "
+                    + "the README's 'GPU backends' section explains, then run ./setup.sh again."));
         }
         try {
             Class.forName(TORNADO_API, false, loader);
