@@ -13,9 +13,11 @@ import java.nio.ByteOrder;
 import java.util.List;
 
 /**
- * A weight matrix as the device holds it: the GGUF bytes of one tensor, or of the same tensor of
- * several layers back to back, copied once into a TornadoVM array (F32 as a FloatArray, the other
- * types as a ByteArray that the kernels decode). It adds the matching kernel to a task graph.
+ * A weight matrix as the device holds it, copied once into a TornadoVM array in its GGUF encoding
+ * (F32 as a FloatArray, the other types as a ByteArray the kernels decode). It may hold the same
+ * tensor of several layers back to back, and each layer's matrix may be several tensors of the same
+ * width one under the other (Wq, Wk and Wv as one matrix, so one kernel launch computes all three).
+ * It adds the matching kernel to a task graph.
  */
 final class DeviceMatrix {
     /** Types the TornadoVM kernels decode. */
@@ -26,7 +28,7 @@ final class DeviceMatrix {
     final GGMLType type;
     final int rows;
     final int cols;
-    /** Distance between consecutive layers' matrices: floats for F32, bytes otherwise. */
+    /** Distance between consecutive layers' matrices: floats for F32, bytes otherwise; 0 for one layer. */
     final int layerSize;
     private final FloatArray floats;
     private final ByteArray bytes;
@@ -42,43 +44,56 @@ final class DeviceMatrix {
         this.bytes = bytes;
     }
 
-    /** Bytes the tensors take on the device. */
-    static long bytes(List<Tensor> tensors) {
-        long n = 0;
-        for (Tensor t : tensors) {
-            n += t.data().byteSize();
-        }
-        return n;
+    /** One tensor per layer, stacked. */
+    static DeviceMatrix stack(List<Tensor> layers) {
+        return stackRows(layers.stream().map(List::of).toList());
     }
 
-    /** Copies same-shaped, same-typed tensors (one per layer, in order) into one device array. */
-    static DeviceMatrix stack(List<Tensor> tensors) {
-        Tensor first = tensors.getFirst();
-        long layerBytes = first.data().byteSize();
-        for (Tensor t : tensors) {
-            if (t.type() != first.type() || t.rows() != first.rows() || t.cols() != first.cols()) {
-                throw new IllegalArgumentException(t + " cannot be stacked with " + first);
+    /**
+     * {@code layers.get(l)} are layer l's tensors, to be put one under the other; every layer has the
+     * same tensors (types and shapes), and all have the same type and width.
+     */
+    static DeviceMatrix stackRows(List<List<Tensor>> layers) {
+        List<Tensor> first = layers.getFirst();
+        Tensor t0 = first.getFirst();
+        int rows = 0;
+        long layerBytes = 0;
+        for (Tensor t : first) {
+            rows += t.rows();
+            layerBytes += t.data().byteSize();
+        }
+        for (List<Tensor> layer : layers) {
+            for (int i = 0; i < first.size(); i++) {
+                Tensor t = layer.get(i);
+                Tensor f = first.get(i);
+                if (t.type() != t0.type() || t.cols() != t0.cols() || t.rows() != f.rows()) {
+                    throw new IllegalArgumentException(t + " cannot be stacked with " + f);
+                }
             }
         }
-        String name = tensors.size() == 1 ? first.name() : first.name() + " (x" + tensors.size() + ")";
-        if (first.type() == GGMLType.F32) {
-            FloatArray a = new FloatArray(Math.toIntExact(layerBytes / Float.BYTES * tensors.size()));
-            copy(tensors, a.getSegment(), layerBytes);
-            return new DeviceMatrix(name, first.type(), first.rows(), first.cols(),
-                    tensors.size() == 1 ? 0 : (int) (layerBytes / Float.BYTES), a, null);
+        String name = String.join("+", first.stream().map(Tensor::name).toList())
+                + (layers.size() == 1 ? "" : " (x" + layers.size() + " layers)");
+        int stride = layers.size() == 1 ? 0 : Math.toIntExact(t0.type() == GGMLType.F32 ? layerBytes / 4 : layerBytes);
+        if (t0.type() == GGMLType.F32) {
+            FloatArray a = new FloatArray(Math.toIntExact(layerBytes / Float.BYTES * layers.size()));
+            copy(layers, a.getSegment());
+            return new DeviceMatrix(name, t0.type(), rows, t0.cols(), stride, a, null);
         }
-        ByteArray a = new ByteArray(Math.toIntExact(layerBytes * tensors.size()));
-        copy(tensors, a.getSegment(), layerBytes);
-        return new DeviceMatrix(name, first.type(), first.rows(), first.cols(),
-                tensors.size() == 1 ? 0 : (int) layerBytes, null, a);
+        ByteArray a = new ByteArray(Math.toIntExact(layerBytes * layers.size()));
+        copy(layers, a.getSegment());
+        return new DeviceMatrix(name, t0.type(), rows, t0.cols(), stride, null, a);
     }
 
-    private static void copy(List<Tensor> tensors, MemorySegment to, long layerBytes) {
+    private static void copy(List<List<Tensor>> layers, MemorySegment to) {
         if (ByteOrder.nativeOrder() != ByteOrder.LITTLE_ENDIAN) {
             throw new IllegalStateException("the TornadoVM backends need a little-endian host (GGUF is little-endian)");
         }
-        for (int i = 0; i < tensors.size(); i++) {
-            MemorySegment.copy(tensors.get(i).data(), 0, to, i * layerBytes, layerBytes);
+        long at = 0;
+        for (List<Tensor> layer : layers) {
+            for (Tensor t : layer) {
+                MemorySegment.copy(t.data(), 0, to, at, t.data().byteSize());
+                at += t.data().byteSize();
+            }
         }
     }
 
@@ -91,15 +106,25 @@ final class DeviceMatrix {
         return floats != null ? floats.getNumBytesOfSegment() : bytes.getNumBytesOfSegment();
     }
 
-    /** Adds y[t] = W x[t] for the chunk's tokens (matrix of layer step[LAYER] - firstLayer). */
+    /**
+     * Adds y[t * yStride + yOffset + r] (+)= (W x[t])[r] for the chunk's tokens, W being the matrix of
+     * layer step[LAYER] - firstLayer; with {@code accumulate} the product is added to y (a residual
+     * connection), else it replaces it.
+     */
     void matvec(TaskGraph g, String task, KernelContext ctx, FloatArray x, FloatArray y, IntArray step,
-                int firstLayer) {
+                int firstLayer, int yStride, int yOffset, boolean accumulate) {
+        int acc = accumulate ? 1 : 0;
         switch (type) {
-            case F32 -> g.task(task, TornadoMatVec::matvecF32, ctx, floats, x, y, step, rows, cols, layerSize, firstLayer);
-            case F16 -> g.task(task, TornadoMatVec::matvecF16, ctx, bytes, x, y, step, rows, cols, layerSize, firstLayer);
-            case BF16 -> g.task(task, TornadoMatVec::matvecBF16, ctx, bytes, x, y, step, rows, cols, layerSize, firstLayer);
-            case Q8_0 -> g.task(task, TornadoMatVec::matvecQ8_0, ctx, bytes, x, y, step, rows, cols, layerSize, firstLayer);
-            case Q4_0 -> g.task(task, TornadoMatVec::matvecQ4_0, ctx, bytes, x, y, step, rows, cols, layerSize, firstLayer);
+            case F32 -> g.task(task, TornadoMatVec::matvecF32, ctx, floats, x, y, step, rows, cols, layerSize,
+                    firstLayer, yStride, yOffset, acc);
+            case F16 -> g.task(task, TornadoMatVec::matvecF16, ctx, bytes, x, y, step, rows, cols, layerSize,
+                    firstLayer, yStride, yOffset, acc);
+            case BF16 -> g.task(task, TornadoMatVec::matvecBF16, ctx, bytes, x, y, step, rows, cols, layerSize,
+                    firstLayer, yStride, yOffset, acc);
+            case Q8_0 -> g.task(task, TornadoMatVec::matvecQ8_0, ctx, bytes, x, y, step, rows, cols, layerSize,
+                    firstLayer, yStride, yOffset, acc);
+            case Q4_0 -> g.task(task, TornadoMatVec::matvecQ4_0, ctx, bytes, x, y, step, rows, cols, layerSize,
+                    firstLayer, yStride, yOffset, acc);
             default -> throw unsupported();
         }
     }

@@ -26,7 +26,9 @@ import java.util.List;
  *   <li>{@code sync}: reads the 4-int step back when no logits are wanted, so the host knows the device is done.</li>
  * </ol>
  * Weights, the RoPE table and the KV cache are sent (or allocated) at the first execution and stay on
- * the device; activations never leave it. Task names are {@code <graph>.<op>}, e.g. {@code layers_0_31.ffn_gate}.
+ * the device; activations never leave it. Task names are {@code <graph>.<op>}, e.g.
+ * {@code layers_0_31.ffn_gate_up}. A layer is 11 kernel launches: attn_norm, attn_qkv, rope, attention,
+ * kv_store, attn_output (+ residual), ffn_norm, ffn_gate_up, swiglu, ffn_down (+ residual), next_layer.
  */
 final class ForwardGraphs {
     static final String EMBED = "embed";
@@ -57,17 +59,17 @@ final class ForwardGraphs {
         this.wg = wg;
         int dim = c.embeddingLength();
         int hidden = c.feedForwardLength();
+        int qkvRow = c.qDim() + 2 * c.kvDim();
         this.tokens = new IntArray(maxChunk);
         this.logits = new FloatArray(c.vocabSize());
-        FloatArray x = new FloatArray(maxChunk * dim);
-        FloatArray xb = new FloatArray(maxChunk * dim);
-        FloatArray q = new FloatArray(maxChunk * c.qDim());
-        FloatArray k = new FloatArray(maxChunk * c.kvDim());
-        FloatArray v = new FloatArray(maxChunk * c.kvDim());
-        FloatArray att = new FloatArray(maxChunk * c.qDim());
-        FloatArray gate = new FloatArray(maxChunk * hidden);
-        FloatArray up = new FloatArray(maxChunk * hidden);
-        FloatArray xl = new FloatArray(dim);
+        // activations, maxChunk rows each; they never leave the device
+        FloatArray x = new FloatArray(maxChunk * dim);            // the residual stream
+        FloatArray xb = new FloatArray(maxChunk * dim);           // its RMSNorm
+        FloatArray qkv = new FloatArray(maxChunk * qkvRow);       // queries, keys, values
+        FloatArray att = new FloatArray(maxChunk * c.qDim());     // attention output
+        FloatArray gateUp = new FloatArray(maxChunk * 2 * hidden);
+        FloatArray ffn = new FloatArray(maxChunk * hidden);       // silu(gate) * up
+        FloatArray xl = new FloatArray(dim);                      // the normed row the logits come from
         headStep.set(Step.N, 1);
         boolean tied = embedding == output;
 
@@ -89,38 +91,33 @@ final class ForwardGraphs {
             // can only take a buffer from the graph that ran just before.
             Object[] carried = tied ? new Object[] {x, step, embedding.array()} : new Object[] {x, step};
             TaskGraph t = new TaskGraph(name).consumeFromDevice(previous, carried)
-                    .transferToDevice(DataTransferMode.FIRST_EXECUTION, g.attnNorm, g.ffnNorm, rope.cos, rope.sin)
-                    .transferToDevice(DataTransferMode.FIRST_EXECUTION, g.attnQ.array(), g.attnK.array(),
-                            g.attnV.array(), g.attnOutput.array())
-                    .transferToDevice(DataTransferMode.FIRST_EXECUTION, g.ffnGate.array(), g.ffnUp.array(),
-                            g.ffnDown.array());
+                    .transferToDevice(DataTransferMode.FIRST_EXECUTION, g.attnNorm, g.ffnNorm, rope.cos, rope.sin);
+            for (DeviceMatrix m : g.matrices()) {
+                t.transferToDevice(DataTransferMode.FIRST_EXECUTION, m.array());
+            }
             // The KV cache is in no transfer: it is allocated on the device and stays there.
             t.task("attn_norm", TornadoRmsNorm::rmsnorm, ctx, x, g.attnNorm, xb, step, dim, eps, dim, f);
             rows(name, "attn_norm", wg.rmsnorm());
-            matvec(t, name, "attn_q", g.attnQ, xb, q, f);
-            matvec(t, name, "attn_k", g.attnK, xb, k, f);
-            matvec(t, name, "attn_v", g.attnV, xb, v, f);
-            t.task("rope", TornadoRope::rope, ctx, q, k, rope.cos, rope.sin, step, c.headCount(), c.headCountKv(),
+            matvecs(t, name, g.qkv, List.of("attn_qkv", "attn_q", "attn_k", "attn_v"), xb, qkv, qkvRow, f);
+            t.task("rope", TornadoRope::rope, ctx, qkv, rope.cos, rope.sin, step, c.headCount(), c.headCountKv(),
                     c.headDim(), rope.pairs);
             elementwise(name, "rope", (c.headCount() + c.headCountKv()) * rope.pairs);
-            t.task("attention", TornadoAttention::attention, ctx, q, k, v, g.keyCache, g.valueCache, att, step,
+            t.task("attention", TornadoAttention::attention, ctx, qkv, g.keyCache, g.valueCache, att, step,
                     c.headCount(), c.headCountKv(), c.headDim(), layout.slots(), layout.window(), scale, f);
             rows(name, "attention", c.headCount() * wg.attention(), wg.attention());
-            t.task("kv_store", TornadoKVCache::storeKV, ctx, k, v, g.keyCache, g.valueCache, step, c.kvDim(),
-                    layout.slots(), f);
+            t.task("kv_store", TornadoKVCache::storeKV, ctx, qkv, g.keyCache, g.valueCache, step, c.qDim(),
+                    c.kvDim(), layout.slots(), f);
             elementwise(name, "kv_store", c.kvDim());
-            matvec(t, name, "attn_output", g.attnOutput, att, xb, f);
-            t.task("attn_residual", TornadoResidual::residualAdd, ctx, x, xb, step, dim);
-            elementwise(name, "attn_residual", dim);
+            // x += Wo att: the residual connection is the matrix-vector product's accumulate mode
+            g.attnOutput.matvec(t, "attn_output", ctx, att, x, step, f, dim, 0, true);
+            fixed(name, "attn_output", g.attnOutput.rows * wg.matvec(), wg.matvec());
             t.task("ffn_norm", TornadoRmsNorm::rmsnorm, ctx, x, g.ffnNorm, xb, step, dim, eps, dim, f);
             rows(name, "ffn_norm", wg.rmsnorm());
-            matvec(t, name, "ffn_gate", g.ffnGate, xb, gate, f);
-            matvec(t, name, "ffn_up", g.ffnUp, xb, up, f);
-            t.task("swiglu", TornadoSwiGlu::swiglu, ctx, gate, up, step, hidden);
+            matvecs(t, name, g.gateUp, List.of("ffn_gate_up", "ffn_gate", "ffn_up"), xb, gateUp, 2 * hidden, f);
+            t.task("swiglu", TornadoSwiGlu::swiglu, ctx, gateUp, ffn, step, hidden);
             elementwise(name, "swiglu", hidden);
-            matvec(t, name, "ffn_down", g.ffnDown, gate, xb, f);
-            t.task("ffn_residual", TornadoResidual::residualAdd, ctx, x, xb, step, dim);
-            elementwise(name, "ffn_residual", dim);
+            g.ffnDown.matvec(t, "ffn_down", ctx, ffn, x, step, f, dim, 0, true);
+            fixed(name, "ffn_down", g.ffnDown.rows * wg.matvec(), wg.matvec());
             t.task("next_layer", TornadoLayerCounter::nextLayer, ctx, step);
             fixed(name, "next_layer", 1, 1);
             t.persistOnDevice(carried);
@@ -138,7 +135,7 @@ final class ForwardGraphs {
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, headStep)
                 .task("output_norm", TornadoRmsNorm::rmsnorm, ctx, x, outputNorm, xl, headStep, dim, eps, 0, 0);
         fixed(LOGITS, "output_norm", wg.rmsnorm(), wg.rmsnorm());
-        output.matvec(h, "output", ctx, xl, logits, headStep, 0);
+        output.matvec(h, "output", ctx, xl, logits, headStep, 0, c.vocabSize(), 0, false);
         fixed(LOGITS, "output", output.rows * wg.matvec(), wg.matvec());
         h.task("read_step", TornadoLayerCounter::copyStep, ctx, step, stepOut);
         fixed(LOGITS, "read_step", Step.SIZE, Step.SIZE);
@@ -153,6 +150,20 @@ final class ForwardGraphs {
         resize(1);
     }
 
+    /**
+     * Adds the product of a fused family (one task, {@code names[0]}) or of its separate matrices (one
+     * task each, {@code names[1..]}), into rows of {@code stride} floats of {@code out}.
+     */
+    private void matvecs(TaskGraph t, String graph, List<LayerGroup.Part> parts, List<String> names, FloatArray in,
+                         FloatArray out, int stride, int firstLayer) {
+        for (int i = 0; i < parts.size(); i++) {
+            LayerGroup.Part p = parts.get(i);
+            String task = parts.size() == 1 ? names.getFirst() : names.get(i + 1);
+            p.matrix().matvec(t, task, ctx, in, out, step, firstLayer, stride, p.offset(), false);
+            fixed(graph, task, p.matrix().rows * wg.matvec(), wg.matvec());
+        }
+    }
+
     /** Sets the grids that follow the chunk length for a chunk of n tokens. */
     void resize(int n) {
         for (Scaled s : scaled) {
@@ -164,12 +175,6 @@ final class ForwardGraphs {
     private void add(TaskGraph g, String name) {
         graphs.add(g.snapshot());
         names.add(name);
-    }
-
-    private void matvec(TaskGraph t, String graph, String task, DeviceMatrix w, FloatArray in, FloatArray out,
-                        int firstLayer) {
-        w.matvec(t, task, ctx, in, out, step, firstLayer);
-        fixed(graph, task, w.rows * wg.matvec(), wg.matvec());
     }
 
     private void fixed(String graph, String task, int global, int local) {

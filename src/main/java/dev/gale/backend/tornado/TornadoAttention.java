@@ -30,13 +30,14 @@ public final class TornadoAttention {
     }
 
     /**
-     * @param slots     cache slots per layer (W with a window, the context size without)
-     * @param window    W, or 0 for full attention
-     * @param scale     1 / sqrt(headDim)
+     * @param qkv    each token's queries, keys and values, one row of (heads + 2 kvHeads) * headDim
+     * @param slots  cache slots per layer (W with a window, the context size without)
+     * @param window W, or 0 for full attention
+     * @param scale  1 / sqrt(headDim)
      */
-    public static void attention(KernelContext ctx, FloatArray q, FloatArray k, FloatArray v, FloatArray keyCache,
-                              FloatArray valueCache, FloatArray out, IntArray step, int heads, int kvHeads,
-                              int headDim, int slots, int window, float scale, int firstLayer) {
+    public static void attention(KernelContext ctx, FloatArray qkv, FloatArray keyCache, FloatArray valueCache,
+                                 FloatArray out, IntArray step, int heads, int kvHeads, int headDim, int slots,
+                                 int window, float scale, int firstLayer) {
         float[] scratch = ctx.allocateFloatLocalArray(WorkGroups.MAX_LOCAL);
         float[] weights = ctx.allocateFloatLocalArray(WorkGroups.MAX_LOCAL);
         float[] acc = ctx.allocateFloatLocalArray(MAX_HEAD_DIM);
@@ -46,9 +47,13 @@ public final class TornadoAttention {
         int h = ctx.groupIdx % heads;
         int pos = step.get(Step.POS);
         if (t < step.get(Step.N)) {
+            int qDim = heads * headDim;
             int kvDim = kvHeads * headDim;
+            int row = qDim + 2 * kvDim;
             int kvHead = (h / (heads / kvHeads)) * headDim;
-            int query = (t * heads + h) * headDim;
+            int query = t * row + h * headDim;
+            int chunkKey = qDim + kvHead;           // + (j - pos) * row
+            int chunkValue = qDim + kvDim + kvHead; // + (j - pos) * row
             int layer = (step.get(Step.LAYER) - firstLayer) * slots * kvDim;
             int p = pos + t;
             int first = window > 0 ? Math.max(0, p - window + 1) : 0;
@@ -67,15 +72,15 @@ public final class TornadoAttention {
                     int key = layer + (j % slots) * kvDim + kvHead;
                     float dot = 0f;
                     for (int d = 0; d < headDim; d++) {
-                        dot += q.get(query + d) * keyCache.get(key + d);
+                        dot += qkv.get(query + d) * keyCache.get(key + d);
                     }
                     scratch[lid] = dot * scale;
                 }
                 if (j >= pos && j <= p) {
-                    int key = (j - pos) * kvDim + kvHead;
+                    int key = (j - pos) * row + chunkKey;
                     float dot = 0f;
                     for (int d = 0; d < headDim; d++) {
-                        dot += q.get(query + d) * k.get(key + d);
+                        dot += qkv.get(query + d) * qkv.get(key + d);
                     }
                     scratch[lid] = dot * scale;
                 }
@@ -114,13 +119,13 @@ public final class TornadoAttention {
                         a += weights[i] * valueCache.get(layer + ((tile + i) % slots) * kvDim + kvHead + d);
                     }
                     for (int i = cached; i < count; i++) {
-                        a += weights[i] * v.get((tile + i - pos) * kvDim + kvHead + d);
+                        a += weights[i] * qkv.get((tile + i - pos) * row + chunkValue + d);
                     }
                     acc[d] = a;
                 }
             }
             for (int d = lid; d < headDim; d += lsize) {
-                out.set(query + d, acc[d] / runSum);
+                out.set(t * qDim + h * headDim + d, acc[d] / runSum);
             }
         }
     }

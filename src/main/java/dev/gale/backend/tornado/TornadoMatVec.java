@@ -6,7 +6,9 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * y[t][r] = sum_c W[r][c] * x[t][c] for the n tokens of a chunk: one work-group per weight row
+ * y[t][r] = sum_c W[r][c] * x[t][c] for the n tokens of a chunk (written at
+ * {@code y[t * yStride + yOffset + r]}, or added there when {@code accumulate} is 1, which makes the
+ * residual connection part of the product): one work-group per weight row
  * r, its work-items each taking a share of the row, their partial sums added up in local memory.
  * The weights stay in their GGUF encoding on the device and are decoded inside the kernel. A
  * work-group runs all n tokens through its row, so each row is read from device memory once per
@@ -24,7 +26,8 @@ public final class TornadoMatVec {
     }
 
     public static void matvecF32(KernelContext ctx, FloatArray w, FloatArray x, FloatArray y, IntArray step,
-                                 int rows, int cols, int layerSize, int firstLayer) {
+                                 int rows, int cols, int layerSize, int firstLayer, int yStride, int yOffset,
+                                 int accumulate) {
         float[] partial = ctx.allocateFloatLocalArray(WorkGroups.MAX_LOCAL);
         int lid = ctx.localIdx;
         int size = ctx.localGroupSizeX;
@@ -44,14 +47,16 @@ public final class TornadoMatVec {
                 ctx.localBarrier();
             }
             if (lid == 0) {
-                y.set(t * rows + r, partial[0]);
+                int at = t * yStride + yOffset + r;
+                y.set(at, accumulate == 1 ? y.get(at) + partial[0] : partial[0]);
             }
             ctx.localBarrier();
         }
     }
 
     public static void matvecF16(KernelContext ctx, ByteArray w, FloatArray x, FloatArray y, IntArray step,
-                                 int rows, int cols, int layerSize, int firstLayer) {
+                                 int rows, int cols, int layerSize, int firstLayer, int yStride, int yOffset,
+                                 int accumulate) {
         float[] partial = ctx.allocateFloatLocalArray(WorkGroups.MAX_LOCAL);
         int lid = ctx.localIdx;
         int size = ctx.localGroupSizeX;
@@ -71,14 +76,16 @@ public final class TornadoMatVec {
                 ctx.localBarrier();
             }
             if (lid == 0) {
-                y.set(t * rows + r, partial[0]);
+                int at = t * yStride + yOffset + r;
+                y.set(at, accumulate == 1 ? y.get(at) + partial[0] : partial[0]);
             }
             ctx.localBarrier();
         }
     }
 
     public static void matvecBF16(KernelContext ctx, ByteArray w, FloatArray x, FloatArray y, IntArray step,
-                                  int rows, int cols, int layerSize, int firstLayer) {
+                                  int rows, int cols, int layerSize, int firstLayer, int yStride, int yOffset,
+                                 int accumulate) {
         float[] partial = ctx.allocateFloatLocalArray(WorkGroups.MAX_LOCAL);
         int lid = ctx.localIdx;
         int size = ctx.localGroupSizeX;
@@ -98,7 +105,8 @@ public final class TornadoMatVec {
                 ctx.localBarrier();
             }
             if (lid == 0) {
-                y.set(t * rows + r, partial[0]);
+                int at = t * yStride + yOffset + r;
+                y.set(at, accumulate == 1 ? y.get(at) + partial[0] : partial[0]);
             }
             ctx.localBarrier();
         }
@@ -106,7 +114,8 @@ public final class TornadoMatVec {
 
     /** Q8_0: each work-item takes whole 32-element blocks, so it decodes a block's scale once. */
     public static void matvecQ8_0(KernelContext ctx, ByteArray w, FloatArray x, FloatArray y, IntArray step,
-                                  int rows, int cols, int layerSize, int firstLayer) {
+                                  int rows, int cols, int layerSize, int firstLayer, int yStride, int yOffset,
+                                 int accumulate) {
         float[] partial = ctx.allocateFloatLocalArray(WorkGroups.MAX_LOCAL);
         int lid = ctx.localIdx;
         int size = ctx.localGroupSizeX;
@@ -127,7 +136,8 @@ public final class TornadoMatVec {
                 ctx.localBarrier();
             }
             if (lid == 0) {
-                y.set(t * rows + r, partial[0]);
+                int at = t * yStride + yOffset + r;
+                y.set(at, accumulate == 1 ? y.get(at) + partial[0] : partial[0]);
             }
             ctx.localBarrier();
         }
@@ -135,7 +145,8 @@ public final class TornadoMatVec {
 
     /** Q4_0: each work-item takes whole 32-element blocks, as for Q8_0. */
     public static void matvecQ4_0(KernelContext ctx, ByteArray w, FloatArray x, FloatArray y, IntArray step,
-                                  int rows, int cols, int layerSize, int firstLayer) {
+                                  int rows, int cols, int layerSize, int firstLayer, int yStride, int yOffset,
+                                 int accumulate) {
         float[] partial = ctx.allocateFloatLocalArray(WorkGroups.MAX_LOCAL);
         int lid = ctx.localIdx;
         int size = ctx.localGroupSizeX;
@@ -156,7 +167,8 @@ public final class TornadoMatVec {
                 ctx.localBarrier();
             }
             if (lid == 0) {
-                y.set(t * rows + r, partial[0]);
+                int at = t * yStride + yOffset + r;
+                y.set(at, accumulate == 1 ? y.get(at) + partial[0] : partial[0]);
             }
             ctx.localBarrier();
         }

@@ -66,6 +66,13 @@ final class TornadoTransformer implements Backend {
             bytes += g.deviceBytes();
         }
         this.deviceBytes = bytes;
+        long memory = device.getMaxGlobalMemory();
+        if (memory > 0 && bytes > memory) {
+            throw new IllegalArgumentException(String.format("the model needs %.2f GB on the device (weights, KV "
+                    + "cache, activations); %s has %.2f GB. Use a smaller --ctx-size or --chunk-size, a smaller "
+                    + "quantization, or another --device", bytes / 1e9, device.getPhysicalDevice().getDeviceName(),
+                    memory / 1e9));
+        }
         this.logitsGraph = groups.size() + 1;
         this.syncGraph = groups.size() + 2;
         this.plan = new TornadoExecutionPlan(graphs.graphs.toArray(new ImmutableTaskGraph[0]));

@@ -7,6 +7,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import static dev.gale.Floats.assertClose;
@@ -57,27 +58,31 @@ class TornadoAttentionTest {
                 valueCache.set(slots * kvDim + layout.slot(j) * kvDim + i, values[j][i]);
             }
         }
-        FloatArray k = new FloatArray(n * kvDim);
-        FloatArray v = new FloatArray(n * kvDim);
+        int qDim = heads * headDim;
+        int row = qDim + 2 * kvDim;
+        float[] qs = random(rnd, n * qDim);
+        FloatArray qkv = new FloatArray(n * row);
         for (int t = 0; t < n; t++) {
+            for (int i = 0; i < qDim; i++) {
+                qkv.set(t * row + i, qs[t * qDim + i]);
+            }
             for (int i = 0; i < kvDim; i++) {
-                k.set(t * kvDim + i, keys[pos + t][i]);
-                v.set(t * kvDim + i, values[pos + t][i]);
+                qkv.set(t * row + qDim + i, keys[pos + t][i]);
+                qkv.set(t * row + qDim + kvDim + i, values[pos + t][i]);
             }
         }
-        float[] qs = random(rnd, n * heads * headDim);
-        FloatArray q = array(qs);
-        FloatArray out = new FloatArray(n * heads * headDim);
+        FloatArray out = new FloatArray(n * qDim);
         IntArray step = step(pos, n, 5, 0);
         float scale = (float) (1.0 / Math.sqrt(headDim));
-        run((g, ctx) -> g.task("t", TornadoAttention::attention, ctx, q, k, v, keyCache, valueCache, out, step,
+        run((g, ctx) -> g.task("t", TornadoAttention::attention, ctx, qkv, keyCache, valueCache, out, step,
                 heads, kvHeads, headDim, slots, window, scale, 4), n * heads * wgSize, wgSize,
-                new Object[] {q, k, v, keyCache, valueCache, step}, out);
+                new Object[] {qkv, keyCache, valueCache, step}, out);
         int width = heads * headDim;
         for (int t = 0; t < n; t++) {
             int p = pos + t;
             float[] expected = new float[width];
-            ReferenceOps.attention(expected, slice(q, t * width, width), keys, values, layout.firstVisible(p), p,
+            ReferenceOps.attention(expected, Arrays.copyOfRange(qs, t * width, (t + 1) * width), keys, values,
+                    layout.firstVisible(p), p,
                     heads, kvHeads, headDim);
             assertClose(expected, slice(out, t * width, width), 1e-5, "query at position " + p);
         }
@@ -87,23 +92,24 @@ class TornadoAttentionTest {
     @CsvSource({"13, 7, 5", "0, 3, 64", "62, 4, 64"})
     void storeWritesTheChunkIntoItsRollingSlots(int pos, int n, int slots) {
         int kvDim = 6;
+        int qDim = 9;
+        int row = qDim + 2 * kvDim;
         SplittableRandom rnd = new SplittableRandom(pos);
-        FloatArray k = array(random(rnd, n * kvDim));
-        FloatArray v = array(random(rnd, n * kvDim));
+        FloatArray qkv = array(random(rnd, n * row));
         float[] before = random(rnd, 2 * slots * kvDim);
         FloatArray keyCache = array(before);
         FloatArray valueCache = array(before);
         IntArray step = step(pos, n, 1, 0);
         int local = TornadoTestSupport.workGroups().elementwise();
-        run((g, ctx) -> g.task("t", TornadoKVCache::storeKV, ctx, k, v, keyCache, valueCache, step, kvDim, slots, 0),
-                n * kvDim, local, new Object[] {k, v, keyCache, valueCache, step}, keyCache, valueCache);
+        run((g, ctx) -> g.task("t", TornadoKVCache::storeKV, ctx, qkv, keyCache, valueCache, step, qDim, kvDim,
+                slots, 0), n * kvDim, local, new Object[] {qkv, keyCache, valueCache, step}, keyCache, valueCache);
         float[] expectedK = before.clone();
         float[] expectedV = before.clone();
         for (int t = 0; t < n; t++) {
             int at = slots * kvDim + (pos + t) % slots * kvDim; // layer 1's part of the cache
             for (int i = 0; i < kvDim; i++) {
-                expectedK[at + i] = k.get(t * kvDim + i);
-                expectedV[at + i] = v.get(t * kvDim + i);
+                expectedK[at + i] = qkv.get(t * row + qDim + i);
+                expectedV[at + i] = qkv.get(t * row + qDim + kvDim + i);
             }
         }
         assertArrayEquals(expectedK, slice(keyCache, 0, before.length), "keys");

@@ -11,6 +11,9 @@ import dev.gale.gguf.GGMLType;
 import dev.gale.model.Model;
 import dev.gale.model.ModelConfig;
 import dev.gale.model.SyntheticModel;
+import dev.gale.model.Tensor;
+import dev.gale.model.Weights;
+import dev.gale.quant.Formats;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -53,6 +56,33 @@ class TornadoBackendTest {
                 runBoth(device, cpu, 12, 4);
             }
         }
+    }
+
+    /** Wv and Wup in another type than Wq, Wk and Wgate: they cannot be fused and run as their own products. */
+    @Test
+    void tensorsOfMixedTypesRunAsSeparateProducts() {
+        TornadoTestSupport.requireTornado();
+        try (Model m = TestModels.load(TestModels.tiny(GGMLType.Q8_0))) {
+            Weights.Layer[] layers = m.weights().layers().clone();
+            for (int i = 0; i < layers.length; i++) {
+                Weights.Layer l = layers[i];
+                layers[i] = new Weights.Layer(l.attnNorm(), l.attnQ(), l.attnK(), requantize(l.attnV(), GGMLType.F16),
+                        l.attnOutput(), l.ffnNorm(), l.ffnGate(), l.ffnDown(), requantize(l.ffnUp(), GGMLType.Q4_0));
+            }
+            Weights w = new Weights(m.weights().tokenEmbedding(), layers, m.weights().outputNorm(), m.weights().output());
+            ModelConfig c = m.config();
+            try (TornadoTransformer device = new TornadoTransformer(TornadoTestSupport.BACKEND, c, w, 32, 4,
+                    TornadoTestSupport.device(), TornadoTestSupport.workGroups(), Integer.MAX_VALUE);
+                 CpuBackend cpu = new CpuBackend(c, w, 32, 4, 2)) {
+                device.warmUp();
+                runBoth(device, cpu, 10, 4);
+            }
+        }
+    }
+
+    private static Tensor requantize(Tensor t, GGMLType type) {
+        float[] values = Formats.of(t.type()).dequantize(t.data());
+        return new Tensor(t.name(), type, t.rows(), t.cols(), Formats.of(type).quantize(values));
     }
 
     @Test

@@ -11,6 +11,7 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -40,26 +41,43 @@ class TornadoKernelsTest {
         return out;
     }
 
-    @ParameterizedTest(name = "{0} {1}x{2}, {3} tokens, work-group {4}")
+    /**
+     * Each layer's matrix is two tensors one under the other (as Wq, Wk, Wv are fused); the product
+     * of layer 8 of layers 7..9 lands in rows of {@code rows + 3} floats at offset 2, added to what is
+     * there when accumulating (the residual connection).
+     */
+    @ParameterizedTest(name = "{0} {1}x{2}, {3} tokens, work-group {4}, accumulate {5}")
     @CsvSource({
-        "F32, 37, 97, 3, 0", "F16, 37, 97, 3, 0", "BF16, 29, 65, 2, 0",
-        "Q8_0, 37, 96, 3, 0", "Q8_0, 5, 320, 1, 1", "Q8_0, 37, 96, 4, 256",
-        "Q4_0, 37, 96, 3, 0", "Q4_0, 11, 320, 2, 256", "Q4_0, 3, 32, 1, 1"})
-    void matvecMatchesTheReferenceForTheSelectedLayer(GGMLType type, int rows, int cols, int n, int local) {
+        "F32, 37, 97, 3, 0, false", "F16, 37, 97, 3, 0, true", "BF16, 29, 65, 2, 0, false",
+        "Q8_0, 37, 96, 3, 0, true", "Q8_0, 5, 320, 1, 1, false", "Q8_0, 37, 96, 4, 256, false",
+        "Q4_0, 37, 96, 3, 0, false", "Q4_0, 11, 320, 2, 256, true", "Q4_0, 3, 32, 1, 1, false"})
+    void matvecMatchesTheReferenceForTheSelectedLayer(GGMLType type, int rows, int cols, int n, int local,
+                                                      boolean accumulate) {
         int wgSize = local > 0 ? local : TornadoTestSupport.workGroups().matvec();
-        List<Tensor> layers = tensors(type, 3, rows, cols, rows * 31L + cols);
-        DeviceMatrix w = DeviceMatrix.stack(layers);
+        int top = rows / 2 + 1;
+        List<Tensor> upper = tensors(type, 3, top, cols, rows * 31L + cols);
+        List<Tensor> lower = tensors(type, 3, rows - top, cols, rows * 37L + cols);
+        DeviceMatrix w = DeviceMatrix.stackRows(List.of(List.of(upper.get(0), lower.get(0)),
+                List.of(upper.get(1), lower.get(1)), List.of(upper.get(2), lower.get(2))));
         SplittableRandom rnd = new SplittableRandom(n);
-        float[] xs = random(rnd, n * cols);
-        FloatArray x = array(xs);
-        FloatArray y = new FloatArray(n * rows);
+        FloatArray x = array(random(rnd, n * cols));
+        int stride = rows + 3;
+        float[] before = random(rnd, n * stride);
+        FloatArray y = array(before);
         IntArray step = step(0, n, 7 + 1, 0); // layers 7..9 stacked, layer 8 selected
-        run((g, ctx) -> w.matvec(g, "t", ctx, x, y, step, 7), rows * wgSize, wgSize,
-                new Object[] {w.array(), x, step}, y);
+        run((g, ctx) -> w.matvec(g, "t", ctx, x, y, step, 7, stride, 2, accumulate), rows * wgSize, wgSize,
+                new Object[] {w.array(), x, y, step}, y);
         for (int t = 0; t < n; t++) {
-            float[] expected = new float[rows];
-            ReferenceOps.matvec(layers.get(1), slice(x, t * cols, cols), expected);
-            assertClose(expected, slice(y, t * rows, rows), TOL, type + " token " + t);
+            float[] expected = Arrays.copyOfRange(before, t * stride, (t + 1) * stride);
+            float[] product = new float[top];
+            ReferenceOps.matvec(upper.get(1), slice(x, t * cols, cols), product);
+            float[] rest = new float[rows - top];
+            ReferenceOps.matvec(lower.get(1), slice(x, t * cols, cols), rest);
+            for (int r = 0; r < rows; r++) {
+                float v = r < top ? product[r] : rest[r - top];
+                expected[2 + r] = accumulate ? expected[2 + r] + v : v;
+            }
+            assertClose(expected, slice(y, t * stride, stride), TOL, type + " token " + t);
         }
     }
 
@@ -104,51 +122,46 @@ class TornadoKernelsTest {
 
     @ParameterizedTest(name = "heads {0}/{1}, head {2}, rope dims {3}, base {4}, pos {5}")
     @CsvSource({"6, 2, 16, 16, 10000, 0", "6, 2, 16, 12, 1000000, 1000", "3, 3, 10, 6, 500000, 31"})
-    void ropeMatchesTheReferenceWithTheModelsBase(int heads, int kvHeads, int headDim, int ropeDims, float base,
-                                                  int pos) {
+    void ropeTurnsQueriesAndKeysAsTheReferenceWithTheModelsBase(int heads, int kvHeads, int headDim, int ropeDims,
+                                                                float base, int pos) {
         int n = 3;
+        int q = heads * headDim;
+        int kv = kvHeads * headDim;
+        int row = q + 2 * kv;
         RopeTable table = new RopeTable(pos + n, ropeDims, base);
-        SplittableRandom rnd = new SplittableRandom(pos);
-        float[] qs = random(rnd, n * heads * headDim);
-        float[] ks = random(rnd, n * kvHeads * headDim);
-        FloatArray q = array(qs);
-        FloatArray k = array(ks);
+        float[] before = random(new SplittableRandom(pos), n * row);
+        FloatArray qkv = array(before);
         IntArray step = step(pos, n, 0, 0);
         int local = TornadoTestSupport.workGroups().elementwise();
-        run((g, ctx) -> g.task("t", TornadoRope::rope, ctx, q, k, table.cos, table.sin, step, heads, kvHeads,
+        run((g, ctx) -> g.task("t", TornadoRope::rope, ctx, qkv, table.cos, table.sin, step, heads, kvHeads,
                 headDim, table.pairs), n * (heads + kvHeads) * table.pairs, local,
-                new Object[] {q, k, table.cos, table.sin, step}, q, k);
+                new Object[] {qkv, table.cos, table.sin, step}, qkv);
         for (int t = 0; t < n; t++) {
-            float[] eq = java.util.Arrays.copyOfRange(qs, t * heads * headDim, (t + 1) * heads * headDim);
-            float[] ek = java.util.Arrays.copyOfRange(ks, t * kvHeads * headDim, (t + 1) * kvHeads * headDim);
+            float[] eq = Arrays.copyOfRange(before, t * row, t * row + q);
+            float[] ek = Arrays.copyOfRange(before, t * row + q, t * row + q + kv);
             ReferenceOps.rope(eq, heads, headDim, ropeDims, pos + t, base);
             ReferenceOps.rope(ek, kvHeads, headDim, ropeDims, pos + t, base);
-            assertClose(eq, slice(q, t * heads * headDim, heads * headDim), TOL, "q at " + (pos + t));
-            assertClose(ek, slice(k, t * kvHeads * headDim, kvHeads * headDim), TOL, "k at " + (pos + t));
+            assertClose(eq, slice(qkv, t * row, q), TOL, "queries at " + (pos + t));
+            assertClose(ek, slice(qkv, t * row + q, kv), TOL, "keys at " + (pos + t));
+            assertClose(Arrays.copyOfRange(before, t * row + q + kv, (t + 1) * row), slice(qkv, t * row + q + kv, kv),
+                    0, "values untouched at " + (pos + t));
         }
     }
 
-    @ParameterizedTest(name = "{0} elements x {1} tokens")
+    @ParameterizedTest(name = "{0} wide x {1} tokens")
     @CsvSource({"37, 3", "256, 1"})
-    void swigluAndResidualAddMatchTheReference(int width, int n) {
-        SplittableRandom rnd = new SplittableRandom(width);
-        float[] gs = random(rnd, n * width);
-        float[] us = random(rnd, n * width);
-        FloatArray gate = array(gs);
-        FloatArray up = array(us);
-        FloatArray x = array(us);
+    void swigluMatchesTheReference(int hidden, int n) {
+        float[] both = random(new SplittableRandom(hidden), n * 2 * hidden);
+        FloatArray gateUp = array(both);
+        FloatArray out = new FloatArray(n * hidden);
         IntArray step = step(0, n, 0, 0);
         int local = TornadoTestSupport.workGroups().elementwise();
-        run((g, ctx) -> g.task("t", TornadoSwiGlu::swiglu, ctx, gate, up, step, width), n * width, local,
-                new Object[] {gate, up, step}, gate);
-        float[] expected = gs.clone();
-        ReferenceOps.swiglu(expected, us);
-        assertClose(expected, slice(gate, 0, n * width), TOL, "swiglu");
-        run((g, ctx) -> g.task("t", TornadoResidual::residualAdd, ctx, x, gate, step, width), n * width, local,
-                new Object[] {x, gate, step}, x);
-        for (int i = 0; i < n * width; i++) {
-            expected[i] += us[i];
+        run((g, ctx) -> g.task("t", TornadoSwiGlu::swiglu, ctx, gateUp, out, step, hidden), n * hidden, local,
+                new Object[] {gateUp, step}, out);
+        for (int t = 0; t < n; t++) {
+            float[] gate = Arrays.copyOfRange(both, t * 2 * hidden, t * 2 * hidden + hidden);
+            ReferenceOps.swiglu(gate, Arrays.copyOfRange(both, t * 2 * hidden + hidden, (t + 1) * 2 * hidden));
+            assertClose(gate, slice(out, t * hidden, hidden), TOL, "token " + t);
         }
-        assertClose(expected, slice(x, 0, n * width), TOL, "residual add");
     }
 }
