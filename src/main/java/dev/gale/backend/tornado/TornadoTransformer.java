@@ -28,7 +28,6 @@ final class TornadoTransformer implements Backend {
     private final List<LayerGroup> groups;
     private final ForwardGraphs graphs;
     private final TornadoExecutionPlan plan;
-    private final long deviceBytes;
     private final int logitsGraph;
     private final int syncGraph;
     private int next;
@@ -65,7 +64,6 @@ final class TornadoTransformer implements Backend {
         for (LayerGroup g : groups) {
             bytes += g.deviceBytes();
         }
-        this.deviceBytes = bytes;
         long memory = device.getMaxGlobalMemory();
         if (memory > 0 && bytes > memory) {
             throw new IllegalArgumentException(String.format("the model needs %.2f GB on the device (weights, KV "
@@ -80,9 +78,9 @@ final class TornadoTransformer implements Backend {
         this.gridTokens = 1;
     }
 
-    /** Bytes of the per-chunk activation buffers on the device. */
+    /** Bytes of the activation buffers on the device (see {@link ForwardGraphs}). */
     static long activationBytes(ModelConfig c, int maxChunk) {
-        long perToken = 2L * c.embeddingLength() + 2L * c.qDim() + 2L * c.kvDim() + 2L * c.feedForwardLength();
+        long perToken = 2L * c.embeddingLength() + 2L * c.qDim() + 2L * c.kvDim() + 3L * c.feedForwardLength();
         return (perToken * maxChunk + c.embeddingLength() + c.vocabSize()) * Float.BYTES;
     }
 
@@ -96,11 +94,6 @@ final class TornadoTransformer implements Backend {
         reset();
         forward(new int[] {0}, 0, new float[c.vocabSize()]);
         reset();
-    }
-
-    /** Bytes this backend's buffers take on the device (weights, cache, RoPE table, activations). */
-    long deviceBytes() {
-        return deviceBytes;
     }
 
     /** The task graphs' names, in execution order. */
