@@ -37,7 +37,9 @@ if sdk=$(gale_find_tornado); then
 else
   say "no TornadoVM SDK (TORNADOVM_HOME or /opt/tornadovm): building the CPU-only Gale."
   say "  The opencl/ptx/spirv backends need TornadoVM: see README, 'GPU backends'."
-  rm -f target/tornado.argfile target/tornado-*.argfile
+  # no TornadoVM classes left over from an earlier build with an SDK
+  rm -rf target/tornado.argfile target/tornado-*.argfile target/classes/dev/gale/backend/tornado \
+    target/test-classes/dev/gale/backend/tornado
 fi
 
 # 4. Build
