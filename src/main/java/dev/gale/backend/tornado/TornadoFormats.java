@@ -86,11 +86,14 @@ final class TornadoFormats {
         return half(w, block) * (j < 16 ? low(b) : high(b));
     }
 
-    /** One Q8_0 block (at byte {@code block}) times x[from .. from + 32): d * sum q[i] * x[i]. */
+    /**
+     * One Q8_0 block (at byte {@code block}) times x[from .. from + 32): d * sum q[i] * x[i]. Two
+     * elements per iteration, j and j + 16 as in Q4_0: PoCL runs this form about 1.5x faster.
+     */
     static float dotQ8_0(ByteArray w, int block, FloatArray x, int from) {
         float dot = 0f;
-        for (int i = 0; i < QK; i++) {
-            dot += w.get(block + 2 + i) * x.get(from + i);
+        for (int j = 0; j < QK / 2; j++) {
+            dot += w.get(block + 2 + j) * x.get(from + j) + w.get(block + 2 + QK / 2 + j) * x.get(from + QK / 2 + j);
         }
         return half(w, block) * dot;
     }
