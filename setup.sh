@@ -32,14 +32,22 @@ if sdk=$(gale_find_tornado); then
   say "TornadoVM $tversion: $sdk"
   . tornado-config/setup-tornado.sh
   gale_setup_tornado "$sdk" "$tversion"
-  mvn_flags+=("-Dtornado.sdk=$sdk" "-Dtornado.version=$tversion")
+  mvn_flags+=("-Dtornado.sdk=$sdk" "-Dtornado.version=$tversion"
+              "-Dtornado.test.backend=$(gale_tornado_backends "$sdk" | cut -d' ' -f1)")
 else
   say "no TornadoVM SDK (TORNADOVM_HOME or /opt/tornadovm): building the CPU-only Gale."
   say "  The opencl/ptx/spirv backends need TornadoVM: see README, 'GPU backends'."
-  rm -f target/tornado.argfile
+  # no TornadoVM classes left over from an earlier build with an SDK
+  rm -rf target/tornado.argfile target/tornado-*.argfile target/classes/dev/gale/backend/tornado \
+    target/test-classes/dev/gale/backend/tornado
 fi
 
 # 4. Build
 say "building"
 mvn "${mvn_flags[@]}" -DskipTests package
+if [ -n "${sdk:-}" ]; then
+  say "built with the TornadoVM backends ($(gale_tornado_backends "$sdk")); './gale devices' lists their devices"
+else
+  say "built the CPU-only Gale (no TornadoVM SDK)"
+fi
 say "done: try ./gale generate -p \"The old man walked into the\""

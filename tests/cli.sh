@@ -64,9 +64,28 @@ expect_error "bad top-p" "top-p" ./gale generate -m "$m" -p hi --top-p 1.5
 expect_error "bad format" "format" ./gale generate -m "$m" -p hi --format xml
 ./gale generate -m "$m" -p hi --no-such-flag >/dev/null 2>"$tmp/err"; rc=$?
 [ $rc = 2 ] && grep -q "Unknown option" "$tmp/err" && pass "unknown flag: exit 2" || fail "unknown flag: rc=$rc $(cat "$tmp/err")"
-if [ ! -f target/tornado.argfile ]; then
-  expect_error "opencl without TornadoVM" "TornadoVM" ./gale generate -m "$m" -p hi --backend opencl
+# TornadoVM backends: with an SDK, run one; without, a clear message and a non-zero exit
+. tasks/lib/env.sh
+expect_error "two TornadoVM backends at once" "one TornadoVM backend per run" \
+  ./gale generate -m "$m" -p hi --backend opencl,ptx
+if sdk=$(gale_find_tornado); then
+  backends=$(gale_tornado_backends "$sdk")
+  first=${backends%% *}
+  ./gale devices >"$tmp/out" 2>"$tmp/err" && grep -q -- "--device 0" "$tmp/out" \
+    && pass "devices lists the $first devices" || fail "devices: $(cat "$tmp/out" "$tmp/err")"
+  dev=$(./gale generate -m "$m" -p "hello world" -n 12 --temperature 0 --format json --backend "$first" 2>"$tmp/err")
+  [ "$(echo "$dev" | json 'd["tokens"]')" = "$(echo "$out" | json 'd["tokens"]')" ] \
+    && pass "generate --backend $first: the cpu's greedy tokens" || fail "generate --backend $first: $dev $(cat "$tmp/err")"
+  expect_error "--device out of range" "does not exist" ./gale generate -m "$m" -p hi --backend "$first" --device 99
+  for b in opencl ptx spirv; do
+    if [[ " $backends " != *" $b "* ]]; then
+      expect_error "--backend $b missing from the SDK" "has no $b backend" ./gale generate -m "$m" -p hi --backend "$b"
+    fi
+  done
 fi
+TORNADOVM_HOME=/nonexistent expect_error "opencl without TornadoVM" "needs the TornadoVM SDK" \
+  ./gale generate -m "$m" -p hi --backend opencl
+TORNADOVM_HOME=/nonexistent expect_error "devices without TornadoVM" "needs the TornadoVM SDK" ./gale devices
 
 echo "cli.sh: $fails failure(s)"
 [ $fails = 0 ]

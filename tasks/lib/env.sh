@@ -18,12 +18,11 @@ gale_find_jdk() {
   return 1
 }
 
-# Prints the TornadoVM SDK directory (TORNADOVM_HOME, else /opt/tornadovm), if it looks like one.
+# Prints the TornadoVM SDK directory, if it looks like one: TORNADOVM_HOME when set (and then only
+# it), else /opt/tornadovm.
 gale_find_tornado() {
-  local c
-  for c in "${TORNADOVM_HOME:-}" /opt/tornadovm; do
-    [ -n "$c" ] && [ -d "$c/share/java/tornado" ] && { echo "$c"; return 0; }
-  done
+  local c=${TORNADOVM_HOME:-/opt/tornadovm}
+  [ -d "$c/share/java/tornado" ] && { echo "$c"; return 0; }
   return 1
 }
 
@@ -34,4 +33,24 @@ gale_tornado_version() {
   [ -n "$jar" ] || return 1
   jar=$(basename "$jar" .jar)
   echo "${jar#tornado-api-}"
+}
+
+# The TornadoVM backends an SDK has (opencl ptx spirv), by their driver jars.
+gale_tornado_backends() {
+  local b out=()
+  for b in opencl ptx spirv; do
+    compgen -G "$1/share/java/tornado/tornado-drivers-$b-*.jar" >/dev/null && out+=("$b")
+  done
+  echo "${out[*]}"
+}
+
+# Makes (or refreshes) target/tornado-BACKEND.argfile for SDK under GALE_DIR; prints its path.
+# The file is remade when missing, older than its template, or made for another SDK.
+gale_tornado_argfile() {
+  local dir=$1 sdk=$2 backend=$3
+  local out="$dir/target/tornado-$backend.argfile" template="$dir/tornado-config/$backend.argfile"
+  if [ ! -f "$out" ] || [ "$template" -nt "$out" ] || ! head -n 1 "$out" | grep -qF "for $sdk. "; then
+    bash "$dir/tornado-config/argfile.sh" "$sdk" "$backend" "$out" || return 1
+  fi
+  echo "$out"
 }

@@ -13,6 +13,7 @@ public final class Backends {
     public static final List<String> NAMES = List.of("cpu", "opencl", "ptx", "spirv", "reference");
     public static final List<String> TORNADO = List.of("opencl", "ptx", "spirv");
     static final String TORNADO_FACTORY = "dev.gale.backend.tornado.TornadoBackends";
+    static final String TORNADO_API = "uk.ac.manchester.tornado.api.TaskGraph";
 
     private Backends() {
     }
@@ -34,14 +35,41 @@ public final class Backends {
         };
     }
 
-    /** The TornadoVM factory class, or an error saying how to get TornadoVM. */
+    /** The TornadoVM factory class, or an error saying how to get TornadoVM (or its JVM flags). */
     public static Class<?> tornadoFactory() {
+        ClassLoader loader = Backends.class.getClassLoader();
         try {
-            return Class.forName(TORNADO_FACTORY);
-        } catch (ClassNotFoundException | NoClassDefFoundError e) {
+            Class.forName(TORNADO_FACTORY, false, loader);
+        } catch (ClassNotFoundException | LinkageError e) {
+            boolean sdk = System.getProperty("tornado.load.api.implementation") != null; // the launcher found one
             throw new BackendUnavailableException("this Gale was built without TornadoVM, so the opencl, ptx and "
-                    + "spirv backends are unavailable. Install the TornadoVM SDK at /opt/tornadovm (or set "
-                    + "TORNADOVM_HOME) as the README's 'GPU backends' section explains, then run ./setup.sh again.");
+                    + "spirv backends are unavailable. " + (sdk ? "Run ./setup.sh again: it finds the TornadoVM SDK "
+                    + "and builds them." : "Install the TornadoVM SDK at /opt/tornadovm (or set TORNADOVM_HOME) as "
+                    + "the README's 'GPU backends' section explains, then run ./setup.sh again."));
+        }
+        try {
+            Class.forName(TORNADO_API, false, loader);
+            return Class.forName(TORNADO_FACTORY, true, loader);
+        } catch (ClassNotFoundException | LinkageError e) {
+            throw new BackendUnavailableException("TornadoVM is not loaded in this JVM: run Gale through the ./gale "
+                    + "launcher, which adds TornadoVM's JVM flags for --backend opencl, ptx or spirv (it needs the "
+                    + "TornadoVM SDK at /opt/tornadovm or in TORNADOVM_HOME)");
+        }
+    }
+
+    /**
+     * The devices TornadoVM sees for one backend (null = every backend loaded in this JVM).
+     *
+     * @throws BackendUnavailableException when TornadoVM is missing or cannot start
+     */
+    @SuppressWarnings("unchecked")
+    public static List<DeviceInfo> tornadoDevices(String backend) {
+        try {
+            return (List<DeviceInfo>) tornadoFactory().getMethod("devices", String.class).invoke(null, backend);
+        } catch (InvocationTargetException e) {
+            throw unwrap(e);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
         }
     }
 
@@ -51,15 +79,19 @@ public final class Backends {
             return (Backend) factory.getMethod("create", Model.class, ModelConfig.class, BackendOptions.class,
                     int.class, int.class).invoke(null, model, c, o, ctx, chunk);
         } catch (InvocationTargetException e) {
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            if (e.getCause() instanceof Error err) {
-                throw new BackendUnavailableException("TornadoVM failed to start: " + err);
-            }
-            throw new IllegalStateException(e.getCause());
+            throw unwrap(e);
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    private static RuntimeException unwrap(InvocationTargetException e) {
+        if (e.getCause() instanceof RuntimeException re) {
+            return re;
+        }
+        if (e.getCause() instanceof Error err) {
+            return new BackendUnavailableException("TornadoVM failed: " + err);
+        }
+        return new IllegalStateException(e.getCause());
     }
 }

@@ -8,8 +8,8 @@ import java.io.PrintWriter;
 /** The {@code gale} command. */
 @Command(name = "gale", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Mistral-family LLM inference for the JVM.",
-        subcommands = {GenerateCommand.class, ChatCommand.class, ServeCommand.class, TokenizeCommand.class, InfoCommand.class, MakeModelCommand.class,
-                ContextSweepCommand.class,
+        subcommands = {GenerateCommand.class, ChatCommand.class, ServeCommand.class, TokenizeCommand.class,
+                InfoCommand.class, DevicesCommand.class, MakeModelCommand.class, ContextSweepCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 
