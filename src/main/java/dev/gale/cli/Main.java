@@ -8,7 +8,7 @@ import java.io.PrintWriter;
 /** The {@code gale} command. */
 @Command(name = "gale", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Mistral-family LLM inference for the JVM.",
-        subcommands = {GenerateCommand.class, TokenizeCommand.class, InfoCommand.class, MakeModelCommand.class,
+        subcommands = {GenerateCommand.class, BenchCommand.class, TokenizeCommand.class, InfoCommand.class, MakeModelCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 
