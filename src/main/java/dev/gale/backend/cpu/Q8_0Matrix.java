@@ -4,15 +4,16 @@ import dev.gale.model.Tensor;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /** Q8_0 weights: per 32-element block an F16 scale and 32 signed bytes. */
 final class Q8_0Matrix extends CpuMatrix {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(L * 8));
     private static final int BLOCK = 32;
     private static final int BYTES = 34;
 
@@ -20,25 +21,45 @@ final class Q8_0Matrix extends CpuMatrix {
         super(t);
     }
 
+    /** Weights widened to floats in registers; two blocks per step with independent accumulators. */
     @Override
     public float dot(int row, float[] x, int xOffset) {
         long base = row * rowBytes;
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < cols / BLOCK; b++) {
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        int blocks = cols / BLOCK;
+        int b = 0;
+        for (; b + 2 <= blocks; b += 2) {
             long block = base + (long) b * BYTES;
-            float d = Float.float16ToFloat(data.get(Layouts.I16, block));
-            FloatVector sum = FloatVector.zero(F);
-            for (int j = 0; j < BLOCK; j += 8) {
-                ByteVector q = ByteVector.fromMemorySegment(B, data, block + 2 + j, ByteOrder.LITTLE_ENDIAN);
-                FloatVector w = (FloatVector) q.convertShape(VectorOperators.B2F, F, 0);
-                sum = w.fma(FloatVector.fromArray(F, x, xOffset + b * BLOCK + j), sum);
-            }
-            acc = sum.fma(FloatVector.broadcast(F, d), acc);
+            acc0 = block(block, x, xOffset + b * BLOCK, acc0);
+            acc1 = block(block + BYTES, x, xOffset + b * BLOCK + BLOCK, acc1);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        if (b < blocks) {
+            acc0 = block(base + (long) b * BYTES, x, xOffset + b * BLOCK, acc0);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
 
-    static byte get(java.lang.foreign.MemorySegment s, long off) {
-        return s.get(ValueLayout.JAVA_BYTE, off);
+    private FloatVector block(long block, float[] x, int xb, FloatVector acc) {
+        float d = Float.float16ToFloat(data.get(Layouts.I16, block));
+        FloatVector sum = FloatVector.zero(F);
+        for (int j = 0; j < BLOCK; j += L) {
+            ByteVector q = ByteVector.fromMemorySegment(B, data, block + 2 + j, ByteOrder.LITTLE_ENDIAN);
+            sum = ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + j), sum);
+        }
+        return sum.fma(FloatVector.broadcast(F, d), acc);
+    }
+
+    @Override
+    public void dequantize(int row, int col0, int n, float[] out, int off) {
+        long base = row * rowBytes + (long) (col0 / BLOCK) * BYTES;
+        for (int b = 0; b < n / BLOCK; b++) {
+            long block = base + (long) b * BYTES;
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(data.get(Layouts.I16, block)));
+            for (int j = 0; j < BLOCK; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, data, block + 2 + j, ByteOrder.LITTLE_ENDIAN);
+                ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(out, off + b * BLOCK + j);
+            }
+        }
     }
 }
