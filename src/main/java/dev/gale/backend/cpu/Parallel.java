@@ -55,7 +55,8 @@ public final class Parallel implements AutoCloseable {
 
     /**
      * Runs body over [0, n) in chunks of {@code grain} (the last may be shorter) on every thread,
-     * returning when all are done. Not reentrant: a body must not call back into this pool.
+     * returning when all are done; with one thread, or n &lt;= grain, as a single call on the
+     * caller. Not reentrant: a body must not call back into this pool.
      */
     public void forChunks(int n, int grain, Range body) {
         if (n <= 0) {
