@@ -1,5 +1,12 @@
 package dev.gale.backend.cpu;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * An activation vector quantized to 8 bits in blocks of 32, as llama.cpp quantizes activations
  * before its integer dot products: per block a float scale {@code d = max|x| / 127} and values
@@ -11,6 +18,10 @@ package dev.gale.backend.cpu;
  */
 public final class Q8Activations {
     public static final int BLOCK = 32;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(L * 16));
 
     final short[] q;
     final float[] d;
@@ -32,6 +43,34 @@ public final class Q8Activations {
                     + " into room for " + q.length);
         }
         this.cols = cols;
+        if (BLOCK % L != 0 || I.length() != L) {
+            quantizeScalar(x, off, cols);
+            return;
+        }
+        for (int b = 0; b < cols / BLOCK; b++) {
+            int x0 = off + b * BLOCK;
+            FloatVector m = FloatVector.zero(F);
+            for (int j = 0; j < BLOCK; j += L) {
+                m = m.max(FloatVector.fromArray(F, x, x0 + j).abs());
+            }
+            float scale = m.reduceLanes(VectorOperators.MAX) / 127f;
+            float inv = scale != 0 ? 1f / scale : 0f;
+            IntVector sum = IntVector.zero(I);
+            for (int j = 0; j < BLOCK; j += L) {
+                // Math.round: floor(v + 0.5), with floor from truncation corrected below zero
+                FloatVector y = FloatVector.fromArray(F, x, x0 + j).mul(inv).add(0.5f);
+                IntVector t = (IntVector) y.convert(VectorOperators.F2I, 0);
+                FloatVector tf = (FloatVector) t.convert(VectorOperators.I2F, 0);
+                t = t.sub(1, tf.compare(VectorOperators.GT, y).cast(I));
+                sum = sum.add(t);
+                ((ShortVector) t.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, b * BLOCK + j);
+            }
+            d[b] = scale;
+            dsum[b] = scale * sum.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    private void quantizeScalar(float[] x, int off, int cols) {
         for (int b = 0; b < cols / BLOCK; b++) {
             int x0 = off + b * BLOCK;
             float amax = 0;
