@@ -3,17 +3,23 @@ package dev.gale.backend.cpu;
 /**
  * Runs the products of one or more matrices that read the same input (Q, K and V; gate and up) as
  * one parallel job, so a layer needs fewer barriers and the threads share out all the rows.
- * For one token it is a matrix-vector product over rows, with the input quantized to 8 bits once
- * when every matrix has an 8-bit kernel and quantized activations are on; for a chunk of tokens
- * it is the blocked product of {@link Gemm}. Reused across calls: nothing is allocated per token.
+ * For one token (or a few, see {@link #SMALL}) it is a matrix-vector product over rows, with the
+ * input quantized to 8 bits once when every matrix has an 8-bit kernel and quantized activations
+ * are on; for a larger chunk of tokens it is the blocked float product of {@link Gemm}. Reused across calls: nothing is allocated per token.
  */
 final class MatMul implements Parallel.Range {
     /** Rows per unit of work for matrix-vector products. */
     static final int GRAIN = 64;
+    /**
+     * Chunks of fewer tokens than this use row-by-row dot products (each weight row is read once
+     * and stays in L1 for all tokens) instead of decoding weights to floats for {@link Gemm}, whose
+     * decoding cost is only repaid over more tokens.
+     */
+    static final int SMALL = 8;
 
     private final Parallel parallel;
     private final boolean quantize;
-    private final Q8Activations xq;
+    private final Q8Activations[] xq;
     private final float[] xt;
     private final Gemm.Scratch[] scratch;
 
@@ -37,8 +43,11 @@ final class MatMul implements Parallel.Range {
     MatMul(Parallel parallel, int maxCols, int maxChunk, boolean quantize) {
         this.parallel = parallel;
         this.quantize = quantize;
-        this.xq = quantize ? new Q8Activations(maxCols) : null;
-        this.xt = maxChunk > 1 ? new float[Gemm.padded(maxChunk) * maxCols] : new float[0];
+        this.xq = new Q8Activations[quantize ? Math.min(maxChunk, SMALL - 1) : 0];
+        for (int i = 0; i < xq.length; i++) {
+            xq[i] = new Q8Activations(maxCols);
+        }
+        this.xt = maxChunk >= SMALL ? new float[Gemm.padded(maxChunk) * maxCols] : new float[0];
         this.scratch = new Gemm.Scratch[parallel.threads()];
         for (int i = 0; i < scratch.length; i++) {
             scratch[i] = new Gemm.Scratch();
@@ -55,7 +64,7 @@ final class MatMul implements Parallel.Range {
     /** outs[i] = ms[i] . x for the first {@code count} matrices, all with the same number of columns. */
     void run(float[] x, int n, CpuMatrix[] ms, float[][] outs, int count) {
         int cols = ms[0].cols();
-        boolean q8 = quantize && n == 1 && cols % Q8Activations.BLOCK == 0;
+        boolean q8 = quantize && n < SMALL && cols % Q8Activations.BLOCK == 0;
         for (int i = 0; i < count; i++) {
             if (ms[i].cols() != cols) {
                 throw new IllegalArgumentException("matrices of one product must have the same columns");
@@ -69,16 +78,18 @@ final class MatMul implements Parallel.Range {
         this.n = n;
         this.useQ8 = q8;
         if (q8) {
-            xq.quantize(x, 0, cols);
+            for (int t = 0; t < n; t++) {
+                xq[t].quantize(x, t * cols, cols);
+            }
         }
-        int grain = n == 1 ? GRAIN : Gemm.ROWS;
+        int grain = n < SMALL ? GRAIN : Gemm.ROWS;
         int chunks = 0;
         for (int i = 0; i < count; i++) {
             firstChunk[i] = chunks;
             chunks += (ms[i].rows() + grain - 1) / grain;
         }
         firstChunk[count] = chunks;
-        if (n > 1) {
+        if (n >= SMALL) {
             tp = Gemm.padded(n);
             Gemm.transpose(x, n, cols, xt, tp);
         }
@@ -88,7 +99,7 @@ final class MatMul implements Parallel.Range {
 
     @Override
     public void run(int share, int start, int end) {
-        int grain = n == 1 ? GRAIN : Gemm.ROWS;
+        int grain = n < SMALL ? GRAIN : Gemm.ROWS;
         for (int chunk = start; chunk < end; chunk++) {
             int i = 0;
             while (chunk >= firstChunk[i + 1]) {
@@ -98,7 +109,16 @@ final class MatMul implements Parallel.Range {
             int r0 = (chunk - firstChunk[i]) * grain;
             int r1 = Math.min(m.rows(), r0 + grain);
             if (n == 1) {
-                m.dotRows(r0, r1, x, 0, useQ8 ? xq : null, outs[i], r0);
+                m.dotRows(r0, r1, x, 0, useQ8 ? xq[0] : null, outs[i], r0);
+            } else if (n < SMALL) {
+                int cols = m.cols();
+                int rows = m.rows();
+                float[] out = outs[i];
+                for (int r = r0; r < r1; r++) {
+                    for (int t = 0; t < n; t++) {
+                        out[t * rows + r] = useQ8 ? m.dotQ8(r, xq[t]) : m.dot(r, x, t * cols);
+                    }
+                }
             } else {
                 Gemm.tile(m, r0, r1, xt, n, tp, outs[i], m.rows(), scratch[share]);
             }

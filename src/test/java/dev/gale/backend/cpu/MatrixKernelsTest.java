@@ -59,7 +59,7 @@ class MatrixKernelsTest {
     @MethodSource("shapes")
     void blockedPrefillMatchesPerRowScalarDots(GGMLType type, int cols) {
         int[] rowsList = {1, 3, 5, 67, 130};
-        int[] tokensList = {2, 3, 17, 33};
+        int[] tokensList = {2, 3, 8, 17, 33};
         for (int threads = 1; threads <= 3; threads++) {
             try (Parallel p = new Parallel(threads)) {
                 for (int rows : rowsList) {
@@ -138,6 +138,12 @@ class MatrixKernelsTest {
                 float[] actual = new float[9];
                 new MatMul(p, cols, 1, true).run(x, 1, m, actual);
                 assertClose(expected, actual, 1e-5, "Q4_0 x Q8 activations, " + cols + " cols, " + threads + " threads");
+                // a few tokens at once: each row against each token's quantized activations
+                float[] x3 = new float[3 * cols];
+                System.arraycopy(x, 0, x3, 2 * cols, cols);
+                float[] actual3 = new float[3 * 9];
+                new MatMul(p, cols, 3, true).run(x3, 3, m, actual3);
+                assertClose(expected, java.util.Arrays.copyOfRange(actual3, 18, 27), 1e-5, "third of 3 tokens");
             }
         }
     }
