@@ -5,6 +5,7 @@
 //
 // usage: node tasks/llamacpp-bench.mjs -m FILE [-p 128] [-n 32] [-t 2] [--reps 1] [--batch 512]
 // Prints one JSON object per rep: {"rep":i,"pp_tok_s":..,"tg_tok_s":..}, then a summary object.
+// Also the process CPU time per token (robust to other programs taking the cores; includes spinning).
 // Expects node-llama-cpp installed under tasks/.cache (tasks/compare-llamacpp does that).
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -62,39 +63,49 @@ async function main() {
     const bos = model.tokens.bos ?? 1;
     const prompt = promptTokens(o.p, vocab, bos);
 
+    const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+    let lastCpu = 0;
     async function prefill() {
         await seq.clearHistory();
+        const c0 = cpu();
         const t0 = process.hrtime.bigint();
         await seq.evaluateWithoutGeneratingNewTokens(prompt);
+        lastCpu = cpu() - c0;
         return Number(process.hrtime.bigint() - t0) / 1e9;
     }
 
     async function decode() {
         await seq.clearHistory();
         let steps = 0;
+        const c0 = cpu();
         const t0 = process.hrtime.bigint();
         // each yielded token is one forward pass: BOS first, then the fed-back tokens
         for await (const _ of seq.evaluate([bos], { temperature: 0 })) {
             if (++steps >= o.n) break;
         }
+        lastCpu = cpu() - c0;
         return Number(process.hrtime.bigint() - t0) / 1e9;
     }
 
     await prefill();
     await decode();
-    const pp = [], tg = [];
+    const pp = [], tg = [], ppCpu = [], tgCpu = [];
     for (let r = 0; r < o.reps; r++) {
         const ps = await prefill();
+        ppCpu.push(lastCpu / o.p);
         const ds = await decode();
+        tgCpu.push(lastCpu / o.n);
         pp.push(o.p / ps);
         tg.push(o.n / ds);
-        console.log(JSON.stringify({ rep: r, pp_tok_s: o.p / ps, tg_tok_s: o.n / ds }));
+        console.log(JSON.stringify({ rep: r, pp_tok_s: o.p / ps, tg_tok_s: o.n / ds, pp_cpu_s_per_tok: ppCpu[r],
+            tg_cpu_s_per_tok: tgCpu[r] }));
     }
     const median = a => { const s = [...a].sort((x, y) => x - y); const k = s.length >> 1;
         return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2; };
     console.log(JSON.stringify({ engine: "llama.cpp", threads: o.t, p: o.p, n: o.n, reps: o.reps,
         pp_tok_s: median(pp), tg_tok_s: median(tg), pp_min: Math.min(...pp), pp_max: Math.max(...pp),
-        tg_min: Math.min(...tg), tg_max: Math.max(...tg) }));
+        tg_min: Math.min(...tg), tg_max: Math.max(...tg), pp_cpu_s_per_tok: median(ppCpu),
+        tg_cpu_s_per_tok: median(tgCpu) }));
     await context.dispose();
     await model.dispose();
     await llama.dispose();

@@ -57,7 +57,7 @@ public class MatvecBench {
         Parallel par = new Parallel(threads);
         String type = t0.type().name();
         List<String> names = new ArrayList<>(List.of("stream"));
-        if (type.equals("Q4_0")) names.addAll(List.of("q4f512", "q4f512c", "q4i16", "q4i16c"));
+        if (type.equals("Q4_0")) names.addAll(List.of("q4i16c", "gale"));
         if (System.getenv("HOT") != null) { ts.clear(); for (int i = 0; i < 8; i++) ts.add(new Tensor("hot", t0.type(), 1024, cols, t0.data().asSlice(0, 1024 * t0.rowBytes()))); rows = 1024; out = new float[rows]; }
         if (type.equals("Q8_0")) names.addAll(List.of("q8f256", "q8f512", "q8i16"));
         float[] ref = new float[rows];
@@ -107,6 +107,7 @@ public class MatvecBench {
     static Kernel kernel(String name) {
         return switch (name) {
             case "stream" -> MatvecBench::stream;
+            case "gale" -> MatvecBench::gale;
             case "q4f256" -> MatvecBench::q4f256;
             case "q4f512" -> MatvecBench::q4f512;
             case "q4i16" -> MatvecBench::q4i16;
@@ -119,6 +120,17 @@ public class MatvecBench {
             case "q8i16" -> MatvecBench::q8i16;
             default -> throw new IllegalArgumentException(name);
         };
+    }
+
+    static final java.util.Map<MemorySegment, dev.gale.backend.cpu.CpuMatrix> MATS = new java.util.IdentityHashMap<>();
+    static dev.gale.backend.cpu.Q8Activations QA;
+    static void gale(MemorySegment w, int cols, float[] x, short[] xq, float[] xd, float[] out, int r0, int r1) {
+        dev.gale.backend.cpu.CpuMatrix m;
+        synchronized (MATS) {
+            m = MATS.computeIfAbsent(w, s -> dev.gale.backend.cpu.CpuMatrix.of(new Tensor("t", dev.gale.gguf.GGMLType.Q4_0, out.length, cols, s)));
+            if (QA == null) { QA = new dev.gale.backend.cpu.Q8Activations(cols); QA.quantize(x, 0, cols); }
+        }
+        for (int r = r0; r < r1; r++) out[r] = m.dotQ8(r, QA);
     }
 
     static void stream(MemorySegment w, int cols, float[] x, short[] xq, float[] xd, float[] out, int r0, int r1) {

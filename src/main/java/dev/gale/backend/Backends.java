@@ -40,7 +40,13 @@ public final class Backends {
         int ctx = o.resolvedContextSize(c);
         int chunk = o.resolvedChunkSize(c);
         return switch (o.backend()) {
-            case "cpu" -> new CpuBackend(c, model.weights(), ctx, chunk, o.resolvedThreads(), quantizedActivations());
+            case "cpu" -> {
+                CpuBackend b = new CpuBackend(c, model.weights(), ctx, chunk, o.resolvedThreads(), quantizedActivations());
+                if (!"false".equals(System.getProperty("gale.cpu.warmup"))) {
+                    b.warmUp();
+                }
+                yield b;
+            }
             case "reference" -> new ReferenceBackend(c, model.weights(), ctx);
             case "opencl", "ptx", "spirv" -> tornado(model, c, o, ctx, chunk);
             default -> throw new IllegalArgumentException("unknown backend '" + o.backend() + "'; choose one of "

@@ -60,8 +60,8 @@ final class BenchCommand implements Callable<Integer> {
     boolean verbose;
 
     /** The measurements of one backend and thread count. */
-    record Result(String backend, int threads, double[] pp, double[] tg, double warmupPp, double warmupTg,
-                  long loadMs) {
+    record Result(String backend, int threads, double[] pp, double[] tg, double[] ppCpu, double[] tgCpu,
+                  double warmupPp, double warmupTg, long loadMs) {
     }
 
     @Override
@@ -113,8 +113,10 @@ final class BenchCommand implements Callable<Integer> {
             }
             if (text) {
                 for (Result r : results) {
-                    out.printf("%s/%d: warm-up (JIT) rep: prefill %.2f tok/s, decode %.2f tok/s; load %d ms%n",
-                            r.backend, r.threads, r.warmupPp, r.warmupTg, r.loadMs);
+                    out.printf("%s/%d: warm-up (JIT) rep: prefill %.2f tok/s, decode %.2f tok/s; load %d ms; "
+                                    + "process CPU time per token (median): prefill %.3f s, decode %.3f s%n",
+                            r.backend, r.threads, r.warmupPp, r.warmupTg, r.loadMs, Benchmark.median(r.ppCpu),
+                            Benchmark.median(r.tgCpu));
                 }
             } else if (format.equals("csv")) {
                 out.println("model,type,size_bytes,backend,threads,n_prompt,n_gen,reps,pp_tok_s,pp_stddev,pp_min,"
@@ -140,13 +142,17 @@ final class BenchCommand implements Callable<Integer> {
             Benchmark.Rep warm = bench.run();
             double[] pp = new double[reps];
             double[] tg = new double[reps];
+            double[] ppCpu = new double[reps];
+            double[] tgCpu = new double[reps];
             for (int i = 0; i < reps; i++) {
                 Benchmark.Rep r = bench.run();
                 pp[i] = rate(prompt, r.prefillSeconds());
                 tg[i] = rate(gen, r.decodeSeconds());
+                ppCpu[i] = prompt == 0 ? 0 : r.prefillCpuSeconds() / prompt;
+                tgCpu[i] = gen == 0 ? 0 : r.decodeCpuSeconds() / gen;
             }
             int threadsUsed = backend instanceof dev.gale.backend.cpu.CpuBackend cpu ? cpu.threads() : t;
-            return new Result(backend.name(), threadsUsed, pp, tg, rate(prompt, warm.prefillSeconds()),
+            return new Result(backend.name(), threadsUsed, pp, tg, ppCpu, tgCpu, rate(prompt, warm.prefillSeconds()),
                     rate(gen, warm.decodeSeconds()), loadMs);
         }
     }
@@ -186,6 +192,8 @@ final class BenchCommand implements Callable<Integer> {
         o.put("threads", first.threads);
         o.put("pp_tok_s", Benchmark.median(first.pp));
         o.put("tg_tok_s", Benchmark.median(first.tg));
+        o.put("pp_cpu_s_per_tok", Benchmark.median(first.ppCpu));
+        o.put("tg_cpu_s_per_tok", Benchmark.median(first.tgCpu));
         ArrayNode all = o.putArray("results");
         for (Result r : results) {
             ObjectNode n = all.addObject();
@@ -195,6 +203,8 @@ final class BenchCommand implements Callable<Integer> {
             n.put("pp_stddev", Benchmark.stddev(r.pp));
             n.put("tg_tok_s", Benchmark.median(r.tg));
             n.put("tg_stddev", Benchmark.stddev(r.tg));
+            n.put("pp_cpu_s_per_tok", Benchmark.median(r.ppCpu));
+            n.put("tg_cpu_s_per_tok", Benchmark.median(r.tgCpu));
             n.putPOJO("pp_reps", r.pp);
             n.putPOJO("tg_reps", r.tg);
             n.put("warmup_pp_tok_s", r.warmupPp);

@@ -11,8 +11,19 @@ import java.util.Arrays;
  * pseudo-random sequence of ids, so runs are repeatable and comparable across engines.
  */
 public final class Benchmark {
-    /** Timings of one repetition, in seconds. */
-    public record Rep(double prefillSeconds, double decodeSeconds) {
+    /**
+     * Timings of one repetition, in seconds: wall time, and the CPU time of the whole process
+     * (which, unlike wall time, does not grow when other programs take the cores, but includes
+     * threads spinning at barriers).
+     */
+    public record Rep(double prefillSeconds, double decodeSeconds, double prefillCpuSeconds, double decodeCpuSeconds) {
+    }
+
+    private static final com.sun.management.OperatingSystemMXBean OS =
+            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+
+    private static double cpuSeconds() {
+        return OS.getProcessCpuTime() / 1e9;
     }
 
     private final Backend backend;
@@ -70,27 +81,33 @@ public final class Benchmark {
     /** One repetition: prefill, then decode. */
     public Rep run() {
         double pp = 0;
+        double ppCpu = 0;
         if (promptTokens > 0) {
             backend.reset();
+            double c0 = cpuSeconds();
             long t0 = System.nanoTime();
             for (int start = 0; start < promptTokens; start += chunk) {
                 int end = Math.min(promptTokens, start + chunk);
                 backend.forward(Arrays.copyOfRange(prompt, start, end), start, end == promptTokens ? logits : null);
             }
             pp = (System.nanoTime() - t0) / 1e9;
+            ppCpu = cpuSeconds() - c0;
         }
         double tg = 0;
+        double tgCpu = 0;
         if (decodeTokens > 0) {
             backend.reset();
             int[] one = {1};
+            double c0 = cpuSeconds();
             long t0 = System.nanoTime();
             for (int pos = 0; pos < decodeTokens; pos++) {
                 backend.forward(one, pos, logits);
                 one[0] = argmax(logits);
             }
             tg = (System.nanoTime() - t0) / 1e9;
+            tgCpu = cpuSeconds() - c0;
         }
-        return new Rep(pp, tg);
+        return new Rep(pp, tg, ppCpu, tgCpu);
     }
 
     public int promptTokens() {

@@ -36,6 +36,8 @@ public final class CpuBackend implements Backend {
 
     private final KVCache cache;
     private final MatMul matmul;
+    private final boolean quantize;
+    private final Weights weights;
     private final CpuMatrix[] group = new CpuMatrix[3];
     private final float[][] groupOut = new float[3][];
     private int next;
@@ -82,6 +84,16 @@ public final class CpuBackend implements Backend {
         this.logitRows = new float[maxChunk * dim];
         int widest = Math.max(Math.max(dim, c.qDim()), c.feedForwardLength());
         this.matmul = new MatMul(parallel, widest, maxChunk, quantizeActivations);
+        this.quantize = quantizeActivations;
+        this.weights = weights;
+    }
+
+    /**
+     * Compiles the matrix kernels of this model's weight types on small data, so that the first
+     * forward pass runs compiled code (see {@link Warmup}); a fraction of a second.
+     */
+    public void warmUp() {
+        Warmup.run(weights, quantize, parallel);
     }
 
     @Override

@@ -28,8 +28,9 @@ final class Q8_0Matrix extends CpuMatrix {
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = FloatVector.zero(F);
         int blocks = cols / BLOCK;
+        int even = blocks & ~1;
         int b = 0;
-        for (; b + 2 <= blocks; b += 2) {
+        for (; b < even; b += 2) {
             long block = base + (long) b * BYTES;
             acc0 = block(block, x, xOffset + b * BLOCK, acc0);
             acc1 = block(block + BYTES, x, xOffset + b * BLOCK + BLOCK, acc1);
