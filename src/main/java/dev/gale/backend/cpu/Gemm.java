@@ -63,19 +63,23 @@ final class Gemm {
             for (int i = 0; i < rt; i++) {
                 m.dequantize(r0 + i, k0, kb, w, i * KB);
             }
-            for (int t0 = 0; t0 < tp; t0 += 2 * L) {
-                boolean two = t0 + 2 * L <= tp;
+            for (int t0 = 0; t0 < tp; ) {
+                int vectors = Math.min(4, (tp - t0) / L);
+                if (vectors == 3) {
+                    vectors = 2;
+                }
                 int i = 0;
                 for (; i + 4 <= rt; i += 4) {
-                    if (two) {
-                        kernel4x2(w, i * KB, kb, xt, k0 * tp + t0, tp, c, i * tp + t0);
-                    } else {
-                        kernel4x1(w, i * KB, kb, xt, k0 * tp + t0, tp, c, i * tp + t0);
+                    switch (vectors) {
+                        case 4 -> kernel4x4(w, i * KB, kb, xt, k0 * tp + t0, tp, c, i * tp + t0);
+                        case 2 -> kernel4x2(w, i * KB, kb, xt, k0 * tp + t0, tp, c, i * tp + t0);
+                        default -> kernel4x1(w, i * KB, kb, xt, k0 * tp + t0, tp, c, i * tp + t0);
                     }
                 }
                 for (; i < rt; i++) {
-                    kernel1(w, i * KB, kb, xt, k0 * tp + t0, tp, c, i * tp + t0, two ? 2 : 1);
+                    kernel1(w, i * KB, kb, xt, k0 * tp + t0, tp, c, i * tp + t0, vectors);
                 }
+                t0 += vectors * L;
             }
         }
         for (int i = 0; i < rt; i++) {
@@ -83,6 +87,72 @@ final class Gemm {
                 out[t * outStride + r0 + i] = c[i * tp + t];
             }
         }
+    }
+
+    /**
+     * c[4 rows][4 vectors] += w[4 rows][k] * xt[k][4 vectors] over kb columns: 16 accumulators,
+     * one broadcast weight per 4 FMAs.
+     */
+    private static void kernel4x4(float[] w, int wo, int kb, float[] xt, int xo, int tp, float[] c, int co) {
+        FloatVector c00 = FloatVector.fromArray(F, c, co);
+        FloatVector c01 = FloatVector.fromArray(F, c, co + L);
+        FloatVector c02 = FloatVector.fromArray(F, c, co + 2 * L);
+        FloatVector c03 = FloatVector.fromArray(F, c, co + 3 * L);
+        FloatVector c10 = FloatVector.fromArray(F, c, co + tp);
+        FloatVector c11 = FloatVector.fromArray(F, c, co + tp + L);
+        FloatVector c12 = FloatVector.fromArray(F, c, co + tp + 2 * L);
+        FloatVector c13 = FloatVector.fromArray(F, c, co + tp + 3 * L);
+        FloatVector c20 = FloatVector.fromArray(F, c, co + 2 * tp);
+        FloatVector c21 = FloatVector.fromArray(F, c, co + 2 * tp + L);
+        FloatVector c22 = FloatVector.fromArray(F, c, co + 2 * tp + 2 * L);
+        FloatVector c23 = FloatVector.fromArray(F, c, co + 2 * tp + 3 * L);
+        FloatVector c30 = FloatVector.fromArray(F, c, co + 3 * tp);
+        FloatVector c31 = FloatVector.fromArray(F, c, co + 3 * tp + L);
+        FloatVector c32 = FloatVector.fromArray(F, c, co + 3 * tp + 2 * L);
+        FloatVector c33 = FloatVector.fromArray(F, c, co + 3 * tp + 3 * L);
+        for (int k = 0; k < kb; k++) {
+            int x = xo + k * tp;
+            FloatVector x0 = FloatVector.fromArray(F, xt, x);
+            FloatVector x1 = FloatVector.fromArray(F, xt, x + L);
+            FloatVector x2 = FloatVector.fromArray(F, xt, x + 2 * L);
+            FloatVector x3 = FloatVector.fromArray(F, xt, x + 3 * L);
+            FloatVector w0 = FloatVector.broadcast(F, w[wo + k]);
+            c00 = w0.fma(x0, c00);
+            c01 = w0.fma(x1, c01);
+            c02 = w0.fma(x2, c02);
+            c03 = w0.fma(x3, c03);
+            FloatVector w1 = FloatVector.broadcast(F, w[wo + KB + k]);
+            c10 = w1.fma(x0, c10);
+            c11 = w1.fma(x1, c11);
+            c12 = w1.fma(x2, c12);
+            c13 = w1.fma(x3, c13);
+            FloatVector w2 = FloatVector.broadcast(F, w[wo + 2 * KB + k]);
+            c20 = w2.fma(x0, c20);
+            c21 = w2.fma(x1, c21);
+            c22 = w2.fma(x2, c22);
+            c23 = w2.fma(x3, c23);
+            FloatVector w3 = FloatVector.broadcast(F, w[wo + 3 * KB + k]);
+            c30 = w3.fma(x0, c30);
+            c31 = w3.fma(x1, c31);
+            c32 = w3.fma(x2, c32);
+            c33 = w3.fma(x3, c33);
+        }
+        c00.intoArray(c, co);
+        c01.intoArray(c, co + L);
+        c02.intoArray(c, co + 2 * L);
+        c03.intoArray(c, co + 3 * L);
+        c10.intoArray(c, co + tp);
+        c11.intoArray(c, co + tp + L);
+        c12.intoArray(c, co + tp + 2 * L);
+        c13.intoArray(c, co + tp + 3 * L);
+        c20.intoArray(c, co + 2 * tp);
+        c21.intoArray(c, co + 2 * tp + L);
+        c22.intoArray(c, co + 2 * tp + 2 * L);
+        c23.intoArray(c, co + 2 * tp + 3 * L);
+        c30.intoArray(c, co + 3 * tp);
+        c31.intoArray(c, co + 3 * tp + L);
+        c32.intoArray(c, co + 3 * tp + 2 * L);
+        c33.intoArray(c, co + 3 * tp + 3 * L);
     }
 
     /** c[4 rows][2 vectors] += w[4 rows][k] * xt[k][2 vectors] over kb columns. */
@@ -141,7 +211,7 @@ final class Gemm {
         c3.intoArray(c, co + 3 * tp);
     }
 
-    /** One row times {@code vectors} (1 or 2) vectors of tokens. */
+    /** One row times {@code vectors} (1, 2 or 4) vectors of tokens. */
     private static void kernel1(float[] w, int wo, int kb, float[] xt, int xo, int tp, float[] c, int co,
                                 int vectors) {
         for (int v = 0; v < vectors; v++) {
