@@ -57,7 +57,7 @@ public class MatvecBench {
         Parallel par = new Parallel(threads);
         String type = t0.type().name();
         List<String> names = new ArrayList<>(List.of("stream"));
-        if (type.equals("Q4_0")) names.addAll(List.of("q4i16c", "gale"));
+        if (type.equals("Q4_0")) names.addAll(List.of("gale", "q4r2"));
         if (System.getenv("HOT") != null) { ts.clear(); for (int i = 0; i < 8; i++) ts.add(new Tensor("hot", t0.type(), 1024, cols, t0.data().asSlice(0, 1024 * t0.rowBytes()))); rows = 1024; out = new float[rows]; }
         if (type.equals("Q8_0")) names.addAll(List.of("q8f256", "q8f512", "q8i16"));
         float[] ref = new float[rows];
@@ -108,6 +108,7 @@ public class MatvecBench {
         return switch (name) {
             case "stream" -> MatvecBench::stream;
             case "gale" -> MatvecBench::gale;
+            case "q4r2" -> MatvecBench::q4r2;
             case "q4f256" -> MatvecBench::q4f256;
             case "q4f512" -> MatvecBench::q4f512;
             case "q4i16" -> MatvecBench::q4i16;
@@ -131,6 +132,43 @@ public class MatvecBench {
             if (QA == null) { QA = new dev.gale.backend.cpu.Q8Activations(cols); QA.quantize(x, 0, cols); }
         }
         for (int r = r0; r < r1; r++) out[r] = m.dotQ8(r, QA);
+    }
+
+    /** two rows per pass sharing the activation loads, one block per step. */
+    static void q4r2(MemorySegment w, int cols, float[] x, short[] xq, float[] xd, float[] out, int r0, int r1) {
+        float[] c = corr(xq, xd);
+        long rb = cols / 32 * 18L;
+        int blocks = cols / 32;
+        int r = r0;
+        for (; r + 2 <= r1; r += 2) {
+            long base0 = r * rb;
+            long base1 = base0 + rb;
+            FloatVector acc0 = FloatVector.zero(F512);
+            FloatVector acc1 = FloatVector.zero(F512);
+            float off0 = 0, off1 = 0;
+            for (int b = 0; b < blocks; b++) {
+                long o = b * 18L;
+                float dw0 = Float.float16ToFloat(w.get(I16, base0 + o));
+                float dw1 = Float.float16ToFloat(w.get(I16, base1 + o));
+                off0 += dw0 * c[b];
+                off1 += dw1 * c[b];
+                int xb = b * 32;
+                ShortVector xl = ShortVector.fromArray(S256, xq, xb);
+                ShortVector xh = ShortVector.fromArray(S256, xq, xb + 16);
+                ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, base0 + o + 2, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
+                ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, base1 + o + 2, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
+                ShortVector p0 = q0.and((short) 0x0F).mul(xl).add(q0.lanewise(VectorOperators.LSHR, 4).mul(xh));
+                ShortVector p1 = q1.and((short) 0x0F).mul(xl).add(q1.lanewise(VectorOperators.LSHR, 4).mul(xh));
+                float dx = xd[b];
+                acc0 = ((FloatVector) p0.convertShape(VectorOperators.S2F, F512, 0)).fma(FloatVector.broadcast(F512, dw0 * dx), acc0);
+                acc1 = ((FloatVector) p1.convertShape(VectorOperators.S2F, F512, 0)).fma(FloatVector.broadcast(F512, dw1 * dx), acc1);
+            }
+            out[r] = acc0.reduceLanes(VectorOperators.ADD) - off0;
+            out[r + 1] = acc1.reduceLanes(VectorOperators.ADD) - off1;
+        }
+        if (r < r1) q4i16c(w, cols, x, xq, xd, out, r, r1);
     }
 
     static void stream(MemorySegment w, int cols, float[] x, short[] xq, float[] xd, float[] out, int r0, int r1) {

@@ -82,9 +82,10 @@ final class Gemm {
                 t0 += vectors * L;
             }
         }
-        for (int i = 0; i < rt; i++) {
-            for (int t = 0; t < n; t++) {
-                out[t * outStride + r0 + i] = c[i * tp + t];
+        for (int t = 0; t < n; t++) {
+            int o = t * outStride + r0;
+            for (int i = 0; i < rt; i++) {
+                out[o + i] = c[i * tp + t];
             }
         }
     }
