@@ -97,6 +97,18 @@ public abstract class CpuMatrix {
     }
 
     /**
+     * Row {@code row} against four tokens' quantized activations: out[o + k * stride] = row . token k.
+     * Types override it to decode each weight block once for the four.
+     */
+    public void dotQ8x4(int row, Q8Activations a, Q8Activations b, Q8Activations c, Q8Activations d,
+                        float[] out, int o, int stride) {
+        out[o] = dotQ8(row, a);
+        out[o + stride] = dotQ8(row, b);
+        out[o + 2 * stride] = dotQ8(row, c);
+        out[o + 3 * stride] = dotQ8(row, d);
+    }
+
+    /**
      * out[outOffset + r - r0] = row r . x for r in [r0, r1), with quantized activations when {@code xq}
      * is not null. Types may override to share activation loads across rows.
      */

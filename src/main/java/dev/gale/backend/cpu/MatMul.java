@@ -15,7 +15,7 @@ final class MatMul implements Parallel.Range {
      * and stays in L1 for all tokens) instead of decoding weights to floats for {@link Gemm}, whose
      * decoding cost is only repaid over more tokens.
      */
-    static final int SMALL = 8;
+    static final int SMALL = 12;
 
     private final Parallel parallel;
     private final boolean quantize;
@@ -115,7 +115,13 @@ final class MatMul implements Parallel.Range {
                 int rows = m.rows();
                 float[] out = outs[i];
                 for (int r = r0; r < r1; r++) {
-                    for (int t = 0; t < n; t++) {
+                    int t = 0;
+                    if (useQ8) {
+                        for (; t + 4 <= n; t += 4) {
+                            m.dotQ8x4(r, xq[t], xq[t + 1], xq[t + 2], xq[t + 3], out, t * rows + r, rows);
+                        }
+                    }
+                    for (; t < n; t++) {
                         out[t * rows + r] = useQ8 ? m.dotQ8(r, xq[t]) : m.dot(r, x, t * cols);
                     }
                 }

@@ -138,12 +138,17 @@ class MatrixKernelsTest {
                 float[] actual = new float[9];
                 new MatMul(p, cols, 1, true).run(x, 1, m, actual);
                 assertClose(expected, actual, 1e-5, "Q4_0 x Q8 activations, " + cols + " cols, " + threads + " threads");
-                // a few tokens at once: each row against each token's quantized activations
-                float[] x3 = new float[3 * cols];
-                System.arraycopy(x, 0, x3, 2 * cols, cols);
-                float[] actual3 = new float[3 * 9];
-                new MatMul(p, cols, 3, true).run(x3, 3, m, actual3);
-                assertClose(expected, java.util.Arrays.copyOfRange(actual3, 18, 27), 1e-5, "third of 3 tokens");
+                // a few tokens at once (in fours, then one by one): each row against each token
+                for (int n : new int[] {3, 4, 7}) {
+                    float[] xs = new float[n * cols];
+                    System.arraycopy(x, 0, xs, (n - 1) * cols, cols);
+                    System.arraycopy(x, 0, xs, 1 * cols, cols);
+                    float[] actualN = new float[n * 9];
+                    new MatMul(p, cols, n, true).run(xs, n, m, actualN);
+                    assertClose(expected, java.util.Arrays.copyOfRange(actualN, (n - 1) * 9, n * 9), 1e-5,
+                            "last of " + n + " tokens");
+                    assertClose(expected, java.util.Arrays.copyOfRange(actualN, 9, 18), 1e-5, "second of " + n + " tokens");
+                }
             }
         }
     }
