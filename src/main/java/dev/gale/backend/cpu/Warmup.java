@@ -43,8 +43,8 @@ final class Warmup {
             for (int i = 0; i < 150; i++) {
                 mm.run(x, 1, m, out);
             }
-            for (int i = 0; i < 20; i++) {
-                mm.run(x, 2, m, out);
+            for (int i = 0; i < 30; i++) {
+                mm.run(x, MatMul.SMALL - 1, m, out);
                 mm.run(x, n, m, out);
             }
         }
