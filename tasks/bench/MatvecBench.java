@@ -57,7 +57,7 @@ public class MatvecBench {
         Parallel par = new Parallel(threads);
         String type = t0.type().name();
         List<String> names = new ArrayList<>(List.of("stream"));
-        if (type.equals("Q4_0")) names.addAll(List.of("gale", "q4r2"));
+        if (type.equals("Q4_0")) names.addAll(List.of("q4f256", "q4f512", "q4i16", "q4i16c", "gale"));
         if (System.getenv("HOT") != null) { ts.clear(); for (int i = 0; i < 8; i++) ts.add(new Tensor("hot", t0.type(), 1024, cols, t0.data().asSlice(0, 1024 * t0.rowBytes()))); rows = 1024; out = new float[rows]; }
         if (type.equals("Q8_0")) names.addAll(List.of("q8f256", "q8f512", "q8i16"));
         float[] ref = new float[rows];
@@ -108,13 +108,9 @@ public class MatvecBench {
         return switch (name) {
             case "stream" -> MatvecBench::stream;
             case "gale" -> MatvecBench::gale;
-            case "q4r2" -> MatvecBench::q4r2;
             case "q4f256" -> MatvecBench::q4f256;
             case "q4f512" -> MatvecBench::q4f512;
             case "q4i16" -> MatvecBench::q4i16;
-            case "q4i16x2" -> MatvecBench::q4i16x2;
-            case "q4i16b" -> MatvecBench::q4i16b;
-            case "q4f512c" -> MatvecBench::q4f512c;
             case "q4i16c" -> MatvecBench::q4i16c;
             case "q8f256" -> MatvecBench::q8f256;
             case "q8f512" -> MatvecBench::q8f512;
@@ -132,43 +128,6 @@ public class MatvecBench {
             if (QA == null) { QA = new dev.gale.backend.cpu.Q8Activations(cols); QA.quantize(x, 0, cols); }
         }
         for (int r = r0; r < r1; r++) out[r] = m.dotQ8(r, QA);
-    }
-
-    /** two rows per pass sharing the activation loads, one block per step. */
-    static void q4r2(MemorySegment w, int cols, float[] x, short[] xq, float[] xd, float[] out, int r0, int r1) {
-        float[] c = corr(xq, xd);
-        long rb = cols / 32 * 18L;
-        int blocks = cols / 32;
-        int r = r0;
-        for (; r + 2 <= r1; r += 2) {
-            long base0 = r * rb;
-            long base1 = base0 + rb;
-            FloatVector acc0 = FloatVector.zero(F512);
-            FloatVector acc1 = FloatVector.zero(F512);
-            float off0 = 0, off1 = 0;
-            for (int b = 0; b < blocks; b++) {
-                long o = b * 18L;
-                float dw0 = Float.float16ToFloat(w.get(I16, base0 + o));
-                float dw1 = Float.float16ToFloat(w.get(I16, base1 + o));
-                off0 += dw0 * c[b];
-                off1 += dw1 * c[b];
-                int xb = b * 32;
-                ShortVector xl = ShortVector.fromArray(S256, xq, xb);
-                ShortVector xh = ShortVector.fromArray(S256, xq, xb + 16);
-                ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, base0 + o + 2, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
-                ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, base1 + o + 2, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
-                ShortVector p0 = q0.and((short) 0x0F).mul(xl).add(q0.lanewise(VectorOperators.LSHR, 4).mul(xh));
-                ShortVector p1 = q1.and((short) 0x0F).mul(xl).add(q1.lanewise(VectorOperators.LSHR, 4).mul(xh));
-                float dx = xd[b];
-                acc0 = ((FloatVector) p0.convertShape(VectorOperators.S2F, F512, 0)).fma(FloatVector.broadcast(F512, dw0 * dx), acc0);
-                acc1 = ((FloatVector) p1.convertShape(VectorOperators.S2F, F512, 0)).fma(FloatVector.broadcast(F512, dw1 * dx), acc1);
-            }
-            out[r] = acc0.reduceLanes(VectorOperators.ADD) - off0;
-            out[r + 1] = acc1.reduceLanes(VectorOperators.ADD) - off1;
-        }
-        if (r < r1) q4i16c(w, cols, x, xq, xd, out, r, r1);
     }
 
     static void stream(MemorySegment w, int cols, float[] x, short[] xq, float[] xd, float[] out, int r0, int r1) {
@@ -254,66 +213,6 @@ public class MatvecBench {
         }
     }
 
-    static float[] fc;
-    /** float path: unsigned nibbles, -8 folded into 8 * sum(x) per block, two blocks per iteration. */
-    static void q4f512c(MemorySegment w, int cols, float[] x, short[] xq, float[] xd, float[] out, int r0, int r1) {
-        float[] c = fc;
-        if (c == null) {
-            c = new float[cols / 32];
-            for (int b = 0; b < c.length; b++) { float s = 0; for (int j = 0; j < 32; j++) s += x[b * 32 + j]; c[b] = 8 * s; }
-            fc = c;
-        }
-        long rb = cols / 32 * 18L;
-        for (int r = r0; r < r1; r++) {
-            long base = r * rb;
-            FloatVector acc0 = FloatVector.zero(F512);
-            FloatVector acc1 = FloatVector.zero(F512);
-            float off = 0;
-            for (int b = 0; b < cols / 32; b += 2) {
-                long block = base + b * 18L;
-                float d0 = Float.float16ToFloat(w.get(I16, block));
-                float d1 = Float.float16ToFloat(w.get(I16, block + 18));
-                off += d0 * c[b] + d1 * c[b + 1];
-                int xb = b * 32;
-                ByteVector q0 = ByteVector.fromMemorySegment(B128, w, block + 2, ByteOrder.LITTLE_ENDIAN);
-                ByteVector q1 = ByteVector.fromMemorySegment(B128, w, block + 20, ByteOrder.LITTLE_ENDIAN);
-                FloatVector s0 = ((FloatVector) q0.and((byte) 15).convertShape(VectorOperators.B2F, F512, 0)).mul(FloatVector.fromArray(F512, x, xb));
-                s0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F512, 0)).fma(FloatVector.fromArray(F512, x, xb + 16), s0);
-                FloatVector s1 = ((FloatVector) q1.and((byte) 15).convertShape(VectorOperators.B2F, F512, 0)).mul(FloatVector.fromArray(F512, x, xb + 32));
-                s1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F512, 0)).fma(FloatVector.fromArray(F512, x, xb + 48), s1);
-                acc0 = s0.fma(FloatVector.broadcast(F512, d0), acc0);
-                acc1 = s1.fma(FloatVector.broadcast(F512, d1), acc1);
-            }
-            out[r] = acc0.add(acc1).reduceLanes(VectorOperators.ADD) - off;
-        }
-    }
-
-    static float[] xc;
-    /** unsigned nibbles, zero-extended; the -8 offset applied once per block as 8 * sum(x). */
-    static void q4i16b(MemorySegment w, int cols, float[] x, short[] xq, float[] xd, float[] out, int r0, int r1) {
-        float[] c = corr(xq, xd);
-        long rb = cols / 32 * 18L;
-        for (int r = r0; r < r1; r++) {
-            long base = r * rb;
-            FloatVector acc = FloatVector.zero(F512);
-            float off = 0;
-            for (int b = 0; b < cols / 32; b++) {
-                long block = base + b * 18L;
-                float dw = Float.float16ToFloat(w.get(I16, block));
-                float d = dw * xd[b];
-                off += dw * c[b];
-                int xb = b * 32;
-                ShortVector q = (ShortVector) ByteVector.fromMemorySegment(B128, w, block + 2, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S256, 0);
-                ShortVector p = q.and((short) 0x0F).mul(ShortVector.fromArray(S256, xq, xb))
-                        .add(q.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(S256, xq, xb + 16)));
-                FloatVector pf = (FloatVector) p.convertShape(VectorOperators.S2F, F512, 0);
-                acc = pf.fma(FloatVector.broadcast(F512, d), acc);
-            }
-            out[r] = acc.reduceLanes(VectorOperators.ADD) - off;
-        }
-    }
-
     /** like b, but two blocks per iteration with independent accumulators. */
     static void q4i16c(MemorySegment w, int cols, float[] x, short[] xq, float[] xd, float[] out, int r0, int r1) {
         float[] c = corr(xq, xd);
@@ -356,39 +255,6 @@ public class MatvecBench {
             xc = c;
         }
         return c;
-    }
-
-    static void q4i16x2(MemorySegment w, int cols, float[] x, short[] xq, float[] xd, float[] out, int r0, int r1) {
-        long rb = cols / 32 * 18L;
-        int r = r0;
-        for (; r + 1 < r1; r += 2) {
-            long base0 = r * rb;
-            long base1 = base0 + rb;
-            FloatVector acc0 = FloatVector.zero(F512);
-            FloatVector acc1 = FloatVector.zero(F512);
-            for (int b = 0; b < cols / 32; b++) {
-                int xb = b * 32;
-                ShortVector xl = ShortVector.fromArray(S256, xq, xb);
-                ShortVector xh = ShortVector.fromArray(S256, xq, xb + 16);
-                long block0 = base0 + b * 18L;
-                long block1 = base1 + b * 18L;
-                float d0 = Float.float16ToFloat(w.get(I16, block0)) * xd[b];
-                float d1 = Float.float16ToFloat(w.get(I16, block1)) * xd[b];
-                ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B128, w, block0 + 2, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2S, S256, 0);
-                ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B128, w, block1 + 2, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.B2S, S256, 0);
-                ShortVector p0 = q0.and((short) 0x0F).sub((short) 8).mul(xl)
-                        .add(q0.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F).sub((short) 8).mul(xh));
-                ShortVector p1 = q1.and((short) 0x0F).sub((short) 8).mul(xl)
-                        .add(q1.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F).sub((short) 8).mul(xh));
-                acc0 = ((FloatVector) p0.convertShape(VectorOperators.S2F, F512, 0)).fma(FloatVector.broadcast(F512, d0), acc0);
-                acc1 = ((FloatVector) p1.convertShape(VectorOperators.S2F, F512, 0)).fma(FloatVector.broadcast(F512, d1), acc1);
-            }
-            out[r] = acc0.reduceLanes(VectorOperators.ADD);
-            out[r + 1] = acc1.reduceLanes(VectorOperators.ADD);
-        }
-        if (r < r1) q4i16(w, cols, x, xq, xd, out, r, r1);
     }
 
     static void q8f256(MemorySegment w, int cols, float[] x, short[] xq, float[] xd, float[] out, int r0, int r1) {

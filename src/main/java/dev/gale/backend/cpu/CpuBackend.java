@@ -52,9 +52,11 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * @param quantizeActivations quantize activations to 8 bits for single-token products where the
-     *                            weight type has an 8-bit kernel (as llama.cpp does): faster decode,
-     *                            results within ~1% of the float ones
+     * @param quantizeActivations quantize activations to 8 bits (as llama.cpp does) for products of
+     *                            fewer than {@link MatMul#SMALL} tokens (decode, short prompts) where
+     *                            the weight type has an 8-bit kernel (Q4_0): faster decode, logits a
+     *                            little off the float ones (see QuantizedActivationsTest); larger
+     *                            chunks always use the float GEMM
      */
     public CpuBackend(ModelConfig config, Weights weights, int contextSize, int maxChunk, int threads,
                       boolean quantizeActivations) {
