@@ -243,6 +243,7 @@ public class MatvecBench {
         }
     }
 
+    static float[] xc;
     static float[] corr(short[] xq, float[] xd) {
         float[] c = xc;
         if (c == null || c.length != xd.length) {

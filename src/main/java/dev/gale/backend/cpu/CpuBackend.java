@@ -54,7 +54,7 @@ public final class CpuBackend implements Backend {
     /**
      * @param quantizeActivations quantize activations to 8 bits (as llama.cpp does) for products of
      *                            fewer than {@link MatMul#SMALL} tokens (decode, short prompts) where
-     *                            the weight type has an 8-bit kernel (Q4_0): faster decode, logits a
+     *                            the weight type has an 8-bit kernel (Q4_0, Q8_0): faster decode, logits a
      *                            little off the float ones (see QuantizedActivationsTest); larger
      *                            chunks always use the float GEMM
      */

@@ -114,10 +114,20 @@ class MatrixKernelsTest {
         assertClose(expected, java.util.Arrays.copyOfRange(actual, 3, cols + 3), 0, type + " tiles of row 2");
     }
 
+    static Stream<Arguments> q8Shapes() {
+        List<Arguments> out = new ArrayList<>();
+        for (GGMLType t : new GGMLType[] {GGMLType.Q4_0, GGMLType.Q8_0}) {
+            for (int cols : new int[] {32, 96, 4096 + 32}) {
+                out.add(Arguments.of(t, cols));
+            }
+        }
+        return out.stream();
+    }
+
     @ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(ints = {32, 96, 4096 + 32})
-    void q4_0DotsWith8BitActivationsMatchTheScalarDefinition(int cols) {
-        CpuMatrix m = random(GGMLType.Q4_0, 9, cols, 77);
+    @MethodSource("q8Shapes")
+    void dotsWith8BitActivationsMatchTheScalarDefinition(GGMLType type, int cols) {
+        CpuMatrix m = random(type, 9, cols, 77);
         assertTrue(m.supportsQ8() || !Q4_0Matrix.Q8_KERNEL);
         if (!m.supportsQ8()) {
             return; // no 512-bit vectors on this machine: the float kernel is used instead
@@ -137,7 +147,7 @@ class MatrixKernelsTest {
                 }
                 float[] actual = new float[9];
                 new MatMul(p, cols, 1, true).run(x, 1, m, actual);
-                assertClose(expected, actual, 1e-5, "Q4_0 x Q8 activations, " + cols + " cols, " + threads + " threads");
+                assertClose(expected, actual, 1e-5, type + " x Q8 activations, " + cols + " cols, " + threads + " threads");
                 // a few tokens at once (in fours, then one by one): each row against each token
                 for (int n : new int[] {3, 4, 7}) {
                     float[] xs = new float[n * cols];
