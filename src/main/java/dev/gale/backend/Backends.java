@@ -22,12 +22,32 @@ public final class Backends {
         return TORNADO.contains(name);
     }
 
+    /**
+     * Whether the CPU backend quantizes activations to 8 bits for decode (as llama.cpp does): on
+     * unless the system property {@code gale.cpu.activations} is {@code f32}
+     * ({@code GALE_JAVA_OPTS=-Dgale.cpu.activations=f32 ./gale ...}).
+     */
+    public static boolean quantizedActivations() {
+        String v = System.getProperty("gale.cpu.activations", "q8");
+        return switch (v) {
+            case "q8" -> true;
+            case "f32" -> false;
+            default -> throw new IllegalArgumentException("gale.cpu.activations must be q8 or f32, found '" + v + "'");
+        };
+    }
+
     public static Backend create(Model model, BackendOptions o) {
         ModelConfig c = o.apply(model.config());
         int ctx = o.resolvedContextSize(c);
         int chunk = o.resolvedChunkSize(c);
         return switch (o.backend()) {
-            case "cpu" -> new CpuBackend(c, model.weights(), ctx, chunk, o.resolvedThreads());
+            case "cpu" -> {
+                CpuBackend b = new CpuBackend(c, model.weights(), ctx, chunk, o.resolvedThreads(), quantizedActivations());
+                if (!"false".equals(System.getProperty("gale.cpu.warmup"))) {
+                    b.warmUp();
+                }
+                yield b;
+            }
             case "reference" -> new ReferenceBackend(c, model.weights(), ctx);
             case "opencl", "ptx", "spirv" -> tornado(model, c, o, ctx, chunk);
             default -> throw new IllegalArgumentException("unknown backend '" + o.backend() + "'; choose one of "

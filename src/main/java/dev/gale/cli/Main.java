@@ -9,7 +9,8 @@ import java.io.PrintWriter;
 @Command(name = "gale", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Mistral-family LLM inference for the JVM.",
         subcommands = {GenerateCommand.class, ChatCommand.class, ServeCommand.class, TokenizeCommand.class,
-                InfoCommand.class, DevicesCommand.class, MakeModelCommand.class, ContextSweepCommand.class,
+                InfoCommand.class, BenchCommand.class, DevicesCommand.class, MakeModelCommand.class,
+                ContextSweepCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main {
 

@@ -35,6 +35,11 @@ public final class CpuBackend implements Backend {
     private final float[] logitRows;
 
     private final KVCache cache;
+    private final MatMul matmul;
+    private final boolean quantize;
+    private final Weights weights;
+    private final CpuMatrix[] group = new CpuMatrix[3];
+    private final float[][] groupOut = new float[3][];
     private int next;
 
     /**
@@ -43,6 +48,18 @@ public final class CpuBackend implements Backend {
      * @param threads     threads for matrix products and attention
      */
     public CpuBackend(ModelConfig config, Weights weights, int contextSize, int maxChunk, int threads) {
+        this(config, weights, contextSize, maxChunk, threads, false);
+    }
+
+    /**
+     * @param quantizeActivations quantize activations to 8 bits (as llama.cpp does) for products of
+     *                            fewer than {@link MatMul#SMALL} tokens (decode, short prompts) where
+     *                            the weight type has an 8-bit kernel (Q4_0, Q8_0): faster decode, logits a
+     *                            little off the float ones (see QuantizedActivationsTest); larger
+     *                            chunks always use the float GEMM
+     */
+    public CpuBackend(ModelConfig config, Weights weights, int contextSize, int maxChunk, int threads,
+                      boolean quantizeActivations) {
         this.c = config;
         this.layout = CacheLayout.of(config.slidingWindow(), contextSize);
         this.maxChunk = maxChunk;
@@ -67,6 +84,18 @@ public final class CpuBackend implements Backend {
         this.gate = new float[maxChunk * c.feedForwardLength()];
         this.up = new float[maxChunk * c.feedForwardLength()];
         this.logitRows = new float[maxChunk * dim];
+        int widest = Math.max(Math.max(dim, c.qDim()), c.feedForwardLength());
+        this.matmul = new MatMul(parallel, widest, maxChunk, quantizeActivations);
+        this.quantize = quantizeActivations;
+        this.weights = weights;
+    }
+
+    /**
+     * Compiles the matrix kernels of this model's weight types on small data, so that the first
+     * forward pass runs compiled code (see {@link Warmup}); a fraction of a second.
+     */
+    public void warmUp() {
+        Warmup.run(weights, quantize, parallel);
     }
 
     @Override
@@ -129,22 +158,31 @@ public final class CpuBackend implements Backend {
         int dim = c.embeddingLength();
         // attention block
         Kernels.rmsnorm(xb, x, L.attnNorm, dim, n, c.rmsEps());
-        L.attnQ.matmul(xb, n, q, parallel);
-        L.attnK.matmul(xb, n, k, parallel);
-        L.attnV.matmul(xb, n, v, parallel);
+        project(xb, n, L.attnQ, q, L.attnK, k, L.attnV, v);
         rope.apply(q, n, c.headCount());
         rope.apply(k, n, c.headCountKv());
         attention.run(att, q, k, v, cache, l, pos, n, parallel);
         cache.store(l, k, v, pos, n);
-        L.attnOutput.matmul(att, n, xb, parallel);
+        matmul.run(att, n, L.attnOutput, xb);
         Kernels.add(x, xb, n * dim);
         // feed-forward block
         Kernels.rmsnorm(xb, x, L.ffnNorm, dim, n, c.rmsEps());
-        L.ffnGate.matmul(xb, n, gate, parallel);
-        L.ffnUp.matmul(xb, n, up, parallel);
+        project(xb, n, L.ffnGate, gate, L.ffnUp, up, null, null);
         Kernels.swiglu(gate, up, n * c.feedForwardLength());
-        L.ffnDown.matmul(gate, n, xb, parallel);
+        matmul.run(gate, n, L.ffnDown, xb);
         Kernels.add(x, xb, n * dim);
+    }
+
+    /** Two or three products of the same input as one parallel job. */
+    private void project(float[] in, int n, CpuMatrix m0, float[] o0, CpuMatrix m1, float[] o1, CpuMatrix m2,
+                         float[] o2) {
+        group[0] = m0;
+        groupOut[0] = o0;
+        group[1] = m1;
+        groupOut[1] = o1;
+        group[2] = m2;
+        groupOut[2] = o2;
+        matmul.run(in, n, group, groupOut, m2 == null ? 2 : 3);
     }
 
     private void logits(int n, float[] logits) {
@@ -152,11 +190,11 @@ public final class CpuBackend implements Backend {
         int vocab = c.vocabSize();
         if (logits.length == (long) n * vocab) {
             Kernels.rmsnorm(logitRows, x, outputNorm, dim, n, c.rmsEps());
-            output.matmul(logitRows, n, logits, parallel);
+            matmul.run(logitRows, n, output, logits);
         } else if (logits.length == vocab) {
             System.arraycopy(x, (n - 1) * dim, logitRows, 0, dim);
             Kernels.rmsnorm(logitRows, logitRows, outputNorm, dim, 1, c.rmsEps());
-            output.matvec(logitRows, logits, parallel);
+            matmul.run(logitRows, 1, output, logits);
         } else {
             throw new IllegalArgumentException("logits buffer of " + logits.length + " floats fits neither "
                     + vocab + " nor " + n + " x " + vocab);

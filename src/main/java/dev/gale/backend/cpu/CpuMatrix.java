@@ -7,8 +7,16 @@ import dev.gale.quant.Formats;
 import java.lang.foreign.MemorySegment;
 
 /**
- * A weight matrix in the CPU backend: one subclass per GGML type, each with a Vector API dot
- * product of one row against a float vector. Rows are read straight from the mapped file.
+ * A weight matrix in the CPU backend, read straight from the mapped file. A type plugs in with:
+ * <ol>
+ *   <li>{@link #dot}, a Vector API dot product of one row with a float vector (required: decode
+ *       falls back to it);</li>
+ *   <li>optionally {@link #dequantize} specialised (the default decodes through the type's scalar
+ *       {@link BlockFormat}); prefill decodes tiles of weights with it, once per chunk, and runs
+ *       a blocked float product on them ({@link Gemm});</li>
+ *   <li>optionally {@link #supportsQ8()} and {@link #dotQ8}: an integer dot product with
+ *       activations quantized to 8 bits ({@link Q8Activations}), used for decode.</li>
+ * </ol>
  */
 public abstract class CpuMatrix {
     protected final Tensor tensor;
@@ -68,30 +76,67 @@ public abstract class CpuMatrix {
 
     /** Decodes row {@code row} into {@code out[outOffset ..]}. */
     public void row(int row, float[] out, int outOffset) {
-        BlockFormat f = Formats.of(tensor.type());
-        f.dequantize(data, row * rowBytes, out, outOffset, cols);
-    }
-
-    /** out[r] = row r . x for every row, rows split across threads. */
-    public void matvec(float[] x, float[] out, Parallel parallel) {
-        parallel.forRange(rows, 16, (start, end) -> {
-            for (int r = start; r < end; r++) {
-                out[r] = dot(r, x, 0);
-            }
-        });
+        dequantize(row, 0, cols, out, outOffset);
     }
 
     /**
-     * A batch of {@code n} vectors: out[t * rows + r] = row r . x[t * cols ..], for the tokens of a
-     * prefill chunk.
+     * Decodes elements {@code col0 .. col0 + n} of row {@code row} into {@code out[off ..]}.
+     * {@code col0} is a multiple of {@link Gemm#KB}, {@code n} a multiple of the block size or the
+     * rest of the row.
+     */
+    public void dequantize(int row, int col0, int n, float[] out, int off) {
+        BlockFormat f = Formats.of(tensor.type());
+        f.dequantize(data, row * rowBytes + tensor.type().byteSize(col0), out, off, n);
+    }
+
+    /** Whether {@link #dotQ8} is implemented. */
+    public boolean supportsQ8() {
+        return false;
+    }
+
+    /** Dot product of row {@code row} with quantized activations (which hold {@code cols} values). */
+    public float dotQ8(int row, Q8Activations x) {
+        throw new UnsupportedOperationException(tensor.type() + " has no 8-bit activation kernel");
+    }
+
+    /**
+     * Row {@code row} against four tokens' quantized activations: out[o + k * stride] = row . token k.
+     * Types override it to decode each weight block once for the four.
+     */
+    public void dotQ8x4(int row, Q8Activations a, Q8Activations b, Q8Activations c, Q8Activations d,
+                        float[] out, int o, int stride) {
+        out[o] = dotQ8(row, a);
+        out[o + stride] = dotQ8(row, b);
+        out[o + 2 * stride] = dotQ8(row, c);
+        out[o + 3 * stride] = dotQ8(row, d);
+    }
+
+    /**
+     * out[outOffset + r - r0] = row r . x for r in [r0, r1), with quantized activations when {@code xq}
+     * is not null. Types may override to share activation loads across rows.
+     */
+    public void dotRows(int r0, int r1, float[] x, int xOffset, Q8Activations xq, float[] out, int outOffset) {
+        if (xq != null) {
+            for (int r = r0; r < r1; r++) {
+                out[outOffset + r - r0] = dotQ8(r, xq);
+            }
+        } else {
+            for (int r = r0; r < r1; r++) {
+                out[outOffset + r - r0] = dot(r, x, xOffset);
+            }
+        }
+    }
+
+    /** out[r] = row r . x for every row, rows split across threads (float activations). */
+    public void matvec(float[] x, float[] out, Parallel parallel) {
+        new MatMul(parallel, cols, 1, false).run(x, 1, this, out);
+    }
+
+    /**
+     * A batch of {@code n} vectors: out[t * rows + r] = row r . x[t * cols ..], with the blocked
+     * product of {@link Gemm} (float activations).
      */
     public void matmul(float[] x, int n, float[] out, Parallel parallel) {
-        parallel.forRange(rows, 16, (start, end) -> {
-            for (int r = start; r < end; r++) {
-                for (int t = 0; t < n; t++) {
-                    out[t * rows + r] = dot(r, x, t * cols);
-                }
-            }
-        });
+        new MatMul(parallel, cols, n, false).run(x, n, this, out);
     }
 }

@@ -3,16 +3,23 @@ package dev.gale.backend.cpu;
 import dev.gale.model.Tensor;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.lang.foreign.ValueLayout;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /** Q8_0 weights: per 32-element block an F16 scale and 32 signed bytes. */
 final class Q8_0Matrix extends CpuMatrix {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(L * 8));
+    private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
+    private static final VectorSpecies<Short> S256 = ShortVector.SPECIES_256;
     private static final int BLOCK = 32;
     private static final int BYTES = 34;
 
@@ -20,25 +27,80 @@ final class Q8_0Matrix extends CpuMatrix {
         super(t);
     }
 
+    /** Weights widened to floats in registers; two blocks per step with independent accumulators. */
     @Override
     public float dot(int row, float[] x, int xOffset) {
         long base = row * rowBytes;
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < cols / BLOCK; b++) {
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        int blocks = cols / BLOCK;
+        int even = blocks & ~1;
+        int b = 0;
+        for (; b < even; b += 2) {
             long block = base + (long) b * BYTES;
-            float d = Float.float16ToFloat(data.get(Layouts.I16, block));
-            FloatVector sum = FloatVector.zero(F);
-            for (int j = 0; j < BLOCK; j += 8) {
-                ByteVector q = ByteVector.fromMemorySegment(B, data, block + 2 + j, ByteOrder.LITTLE_ENDIAN);
-                FloatVector w = (FloatVector) q.convertShape(VectorOperators.B2F, F, 0);
-                sum = w.fma(FloatVector.fromArray(F, x, xOffset + b * BLOCK + j), sum);
-            }
-            acc = sum.fma(FloatVector.broadcast(F, d), acc);
+            acc0 = block(block, x, xOffset + b * BLOCK, acc0);
+            acc1 = block(block + BYTES, x, xOffset + b * BLOCK + BLOCK, acc1);
+        }
+        if (b < blocks) {
+            acc0 = block(base + (long) b * BYTES, x, xOffset + b * BLOCK, acc0);
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    private FloatVector block(long block, float[] x, int xb, FloatVector acc) {
+        float d = Float.float16ToFloat(data.get(Layouts.I16, block));
+        FloatVector sum = FloatVector.zero(F);
+        for (int j = 0; j < BLOCK; j += L) {
+            ByteVector q = ByteVector.fromMemorySegment(B, data, block + 2 + j, ByteOrder.LITTLE_ENDIAN);
+            sum = ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + j), sum);
+        }
+        return sum.fma(FloatVector.broadcast(F, d), acc);
+    }
+
+    @Override
+    public boolean supportsQ8() {
+        return Q4_0Matrix.Q8_KERNEL;
+    }
+
+    /**
+     * Weights and 8-bit activations multiplied in 16-bit lanes (|q| &lt;= 128 * 127 fits), widened
+     * to 32 bits before the two halves of a block are added, then scaled once per block.
+     */
+    @Override
+    public float dotQ8(int row, Q8Activations x) {
+        long base = row * rowBytes;
+        MemorySegment seg = data;
+        short[] xq = x.q;
+        float[] xd = x.d;
+        FloatVector acc = FloatVector.zero(F512);
+        int blocks = cols / BLOCK;
+        for (int b = 0; b < blocks; b++) {
+            long block = base + (long) b * BYTES;
+            float d = Float.float16ToFloat(seg.get(Layouts.I16, block)) * xd[b];
+            ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B128, seg, block + 2, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2S, S256, 0);
+            ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B128, seg, block + 18, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2S, S256, 0);
+            IntVector p0 = (IntVector) q0.mul(ShortVector.fromArray(S256, xq, b * BLOCK))
+                    .convertShape(VectorOperators.S2I, IntVector.SPECIES_512, 0);
+            IntVector p1 = (IntVector) q1.mul(ShortVector.fromArray(S256, xq, b * BLOCK + 16))
+                    .convertShape(VectorOperators.S2I, IntVector.SPECIES_512, 0);
+            FloatVector pf = (FloatVector) p0.add(p1).convertShape(VectorOperators.I2F, F512, 0);
+            acc = pf.fma(FloatVector.broadcast(F512, d), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
-    static byte get(java.lang.foreign.MemorySegment s, long off) {
-        return s.get(ValueLayout.JAVA_BYTE, off);
+    @Override
+    public void dequantize(int row, int col0, int n, float[] out, int off) {
+        long base = row * rowBytes + (long) (col0 / BLOCK) * BYTES;
+        for (int b = 0; b < n / BLOCK; b++) {
+            long block = base + (long) b * BYTES;
+            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(data.get(Layouts.I16, block)));
+            for (int j = 0; j < BLOCK; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, data, block + 2 + j, ByteOrder.LITTLE_ENDIAN);
+                ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(out, off + b * BLOCK + j);
+            }
+        }
     }
 }

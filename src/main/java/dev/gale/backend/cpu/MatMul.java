@@ -1,0 +1,133 @@
+package dev.gale.backend.cpu;
+
+/**
+ * Runs the products of one or more matrices that read the same input (Q, K and V; gate and up) as
+ * one parallel job, so a layer needs fewer barriers and the threads share out all the rows.
+ * For one token (or a few, see {@link #SMALL}) it is a matrix-vector product over rows, with the
+ * input quantized to 8 bits once when every matrix has an 8-bit kernel and quantized activations
+ * are on; for a larger chunk of tokens it is the blocked float product of {@link Gemm}. Reused across calls: nothing is allocated per token.
+ */
+final class MatMul implements Parallel.Range {
+    /** Rows per unit of work for matrix-vector products. */
+    static final int GRAIN = 64;
+    /**
+     * Chunks of fewer tokens than this use row-by-row dot products (each weight row is read once
+     * and stays in L1 for all tokens) instead of decoding weights to floats for {@link Gemm}, whose
+     * decoding cost is only repaid over more tokens.
+     */
+    static final int SMALL = 12;
+
+    private final Parallel parallel;
+    private final boolean quantize;
+    private final Q8Activations[] xq;
+    private final float[] xt;
+    private final Gemm.Scratch[] scratch;
+
+    // the current job
+    private CpuMatrix[] ms = new CpuMatrix[3];
+    private float[][] outs = new float[3][];
+    private final int[] firstChunk = new int[4];
+    private int count;
+    private float[] x;
+    private int n;
+    private int tp;
+    private boolean useQ8;
+    private final CpuMatrix[] one = new CpuMatrix[1];
+    private final float[][] oneOut = new float[1][];
+
+    /**
+     * @param maxCols  the widest input
+     * @param maxChunk the most tokens per product
+     * @param quantize quantize activations to 8 bits for matrix-vector products when the types allow
+     */
+    MatMul(Parallel parallel, int maxCols, int maxChunk, boolean quantize) {
+        this.parallel = parallel;
+        this.quantize = quantize;
+        this.xq = new Q8Activations[quantize ? Math.min(maxChunk, SMALL - 1) : 0];
+        for (int i = 0; i < xq.length; i++) {
+            xq[i] = new Q8Activations(maxCols);
+        }
+        this.xt = maxChunk >= SMALL ? new float[Gemm.padded(maxChunk) * maxCols] : new float[0];
+        this.scratch = new Gemm.Scratch[parallel.threads()];
+        for (int i = 0; i < scratch.length; i++) {
+            scratch[i] = new Gemm.Scratch();
+        }
+    }
+
+    /** out = m . x for n tokens (out[t * rows + r]). */
+    void run(float[] x, int n, CpuMatrix m, float[] out) {
+        one[0] = m;
+        oneOut[0] = out;
+        run(x, n, one, oneOut, 1);
+    }
+
+    /** outs[i] = ms[i] . x for the first {@code count} matrices, all with the same number of columns. */
+    void run(float[] x, int n, CpuMatrix[] ms, float[][] outs, int count) {
+        int cols = ms[0].cols();
+        boolean q8 = quantize && n < SMALL && cols % Q8Activations.BLOCK == 0;
+        for (int i = 0; i < count; i++) {
+            if (ms[i].cols() != cols) {
+                throw new IllegalArgumentException("matrices of one product must have the same columns");
+            }
+            q8 &= ms[i].supportsQ8();
+        }
+        this.ms = ms;
+        this.outs = outs;
+        this.count = count;
+        this.x = x;
+        this.n = n;
+        this.useQ8 = q8;
+        if (q8) {
+            for (int t = 0; t < n; t++) {
+                xq[t].quantize(x, t * cols, cols);
+            }
+        }
+        int grain = n < SMALL ? GRAIN : Gemm.ROWS;
+        int chunks = 0;
+        for (int i = 0; i < count; i++) {
+            firstChunk[i] = chunks;
+            chunks += (ms[i].rows() + grain - 1) / grain;
+        }
+        firstChunk[count] = chunks;
+        if (n >= SMALL) {
+            tp = Gemm.padded(n);
+            Gemm.transpose(x, n, cols, xt, tp);
+        }
+        parallel.forChunks(chunks, 1, this);
+        this.x = null;
+    }
+
+    @Override
+    public void run(int share, int start, int end) {
+        int grain = n < SMALL ? GRAIN : Gemm.ROWS;
+        for (int chunk = start; chunk < end; chunk++) {
+            int i = 0;
+            while (chunk >= firstChunk[i + 1]) {
+                i++;
+            }
+            CpuMatrix m = ms[i];
+            int r0 = (chunk - firstChunk[i]) * grain;
+            int r1 = Math.min(m.rows(), r0 + grain);
+            if (n == 1) {
+                m.dotRows(r0, r1, x, 0, useQ8 ? xq[0] : null, outs[i], r0);
+            } else if (n < SMALL) {
+                int cols = m.cols();
+                int rows = m.rows();
+                float[] out = outs[i];
+                for (int r = r0; r < r1; r++) {
+                    int t = 0;
+                    if (useQ8) {
+                        for (; t + 4 <= n; t += 4) {
+                            m.dotQ8x4(r, xq[t], xq[t + 1], xq[t + 2], xq[t + 3], out, t * rows + r, rows);
+                        }
+                    }
+                    for (; t < n; t++) {
+                        out[t * rows + r] = useQ8 ? m.dotQ8(r, xq[t]) : m.dot(r, x, t * cols);
+                    }
+                }
+            } else {
+                Gemm.tile(m, r0, r1, xt, n, tp, outs[i], m.rows(), scratch[share]);
+            }
+        }
+    }
+}

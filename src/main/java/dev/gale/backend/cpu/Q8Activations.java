@@ -1,0 +1,101 @@
+package dev.gale.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * An activation vector quantized to 8 bits in blocks of 32, as llama.cpp quantizes activations
+ * before its integer dot products: per block a float scale {@code d = max|x| / 127} and values
+ * {@code q = round(x / d)} in [-127, 127], kept as shorts so that kernels can multiply them with
+ * 16-bit lanes without widening. Value {@code j} stands for {@code d[j / 32] * q[j]}.
+ *
+ * <p>Quantized once per matrix product (and shared by products of the same input), so its cost
+ * is one pass over a vector of a few thousand floats.
+ */
+public final class Q8Activations {
+    public static final int BLOCK = 32;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(L * 16));
+
+    final short[] q;
+    final float[] d;
+    /** Per block {@code d * sum(q)}, for kernels that fold a constant weight offset out of the loop. */
+    final float[] dsum;
+    private int cols;
+
+    public Q8Activations(int maxCols) {
+        int blocks = (maxCols + BLOCK - 1) / BLOCK;
+        this.q = new short[blocks * BLOCK];
+        this.d = new float[blocks];
+        this.dsum = new float[blocks];
+    }
+
+    /** Quantizes {@code x[off .. off + cols)}; cols must be a multiple of 32. */
+    public void quantize(float[] x, int off, int cols) {
+        if (cols % BLOCK != 0 || cols > q.length) {
+            throw new IllegalArgumentException("cannot quantize " + cols + " activations in blocks of " + BLOCK
+                    + " into room for " + q.length);
+        }
+        this.cols = cols;
+        if (BLOCK % L != 0 || I.length() != L) {
+            quantizeScalar(x, off, cols);
+            return;
+        }
+        for (int b = 0; b < cols / BLOCK; b++) {
+            int x0 = off + b * BLOCK;
+            FloatVector m = FloatVector.zero(F);
+            for (int j = 0; j < BLOCK; j += L) {
+                m = m.max(FloatVector.fromArray(F, x, x0 + j).abs());
+            }
+            float scale = m.reduceLanes(VectorOperators.MAX) / 127f;
+            float inv = scale != 0 ? 1f / scale : 0f;
+            IntVector sum = IntVector.zero(I);
+            for (int j = 0; j < BLOCK; j += L) {
+                // Math.round: floor(v + 0.5), with floor from truncation corrected below zero
+                FloatVector y = FloatVector.fromArray(F, x, x0 + j).mul(inv).add(0.5f);
+                IntVector t = (IntVector) y.convert(VectorOperators.F2I, 0);
+                FloatVector tf = (FloatVector) t.convert(VectorOperators.I2F, 0);
+                t = t.sub(1, tf.compare(VectorOperators.GT, y).cast(I));
+                sum = sum.add(t);
+                ((ShortVector) t.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, b * BLOCK + j);
+            }
+            d[b] = scale;
+            dsum[b] = scale * sum.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    private void quantizeScalar(float[] x, int off, int cols) {
+        for (int b = 0; b < cols / BLOCK; b++) {
+            int x0 = off + b * BLOCK;
+            float amax = 0;
+            for (int j = 0; j < BLOCK; j++) {
+                amax = Math.max(amax, Math.abs(x[x0 + j]));
+            }
+            float scale = amax / 127f;
+            float inv = scale != 0 ? 1f / scale : 0f;
+            int sum = 0;
+            for (int j = 0; j < BLOCK; j++) {
+                int v = Math.round(x[x0 + j] * inv);
+                q[b * BLOCK + j] = (short) v;
+                sum += v;
+            }
+            d[b] = scale;
+            dsum[b] = scale * sum;
+        }
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    /** The value quantized element {@code j} stands for. */
+    public float value(int j) {
+        return d[j / BLOCK] * q[j];
+    }
+}
