@@ -92,7 +92,7 @@ class TornadoBackendTest {
             BackendOptions o = new BackendOptions(TornadoTestSupport.BACKEND, 2, 64, 8, null, null);
             int vocab = m.config().vocabSize();
             int[] tokens = new SplittableRandom(3).ints(6, 3, vocab).toArray();
-            try (Backend device = Backends.create(m, o); Backend cpu = Backends.create(m, o.withBackend("cpu"))) {
+            try (Backend device = Backends.create(m, o); Backend cpu = exactCpu(m, o)) {
                 float[] expected = new float[tokens.length * vocab];
                 float[] all = new float[tokens.length * vocab];
                 cpu.forward(tokens, 0, expected);
@@ -180,5 +180,12 @@ class TornadoBackendTest {
             device.forward(part, pos, actual);
             assertClose(expected, actual, 1e-3, "logits at " + (pos + part.length - 1));
         }
+    }
+
+    /** The CPU backend with float activations (the device computes in float; the CLI's CPU default is 8-bit). */
+    private static Backend exactCpu(Model m, BackendOptions o) {
+        var c = o.apply(m.config());
+        return new dev.gale.backend.cpu.CpuBackend(c, m.weights(), o.resolvedContextSize(c), o.resolvedChunkSize(c),
+                o.resolvedThreads(), false);
     }
 }

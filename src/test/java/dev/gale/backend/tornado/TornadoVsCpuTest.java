@@ -50,7 +50,7 @@ class TornadoVsCpuTest {
         TornadoTestSupport.requireTornado();
         try (Model m = TestModels.load(spec)) {
             BackendOptions o = new BackendOptions(TornadoTestSupport.BACKEND, 2, 128, chunk, window, null);
-            try (Backend device = Backends.create(m, o); Backend cpu = Backends.create(m, o.withBackend("cpu"))) {
+            try (Backend device = Backends.create(m, o); Backend cpu = exactCpu(m, o)) {
                 assertEquals(cpu.cacheLayout(), device.cacheLayout());
                 int vocab = m.config().vocabSize();
                 int[] prompt = new SplittableRandom(chunk).ints(29, 3, vocab).toArray();
@@ -82,5 +82,12 @@ class TornadoVsCpuTest {
             }
         }
         return best;
+    }
+
+    /** The CPU backend with float activations (the device computes in float; the CLI's CPU default is 8-bit). */
+    private static Backend exactCpu(Model m, BackendOptions o) {
+        var c = o.apply(m.config());
+        return new dev.gale.backend.cpu.CpuBackend(c, m.weights(), o.resolvedContextSize(c), o.resolvedChunkSize(c),
+                o.resolvedThreads(), false);
     }
 }
