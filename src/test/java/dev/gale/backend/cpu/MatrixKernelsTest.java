@@ -204,7 +204,9 @@ class MatrixKernelsTest {
                 for (int i = 0; i < 3; i++) {
                     float[] alone = new float[n * ms[i].rows()];
                     new MatMul(p, cols, n, false).run(x, n, ms[i], alone);
-                    assertClose(alone, outs[i], 0, "matrix " + i + " of the group, " + n + " tokens");
+                    // the same kernels on the same rows; only the JIT may change the order of a
+                    // lane reduction (interpreted and compiled Vector API code sum lanes differently)
+                    assertClose(alone, outs[i], 1e-6, "matrix " + i + " of the group, " + n + " tokens");
                 }
             }
         }
