@@ -127,7 +127,7 @@ public class MatvecBench {
             m = MATS.computeIfAbsent(w, s -> dev.gale.backend.cpu.CpuMatrix.of(new Tensor("t", dev.gale.gguf.GGMLType.Q4_0, out.length, cols, s)));
             if (QA == null) { QA = new dev.gale.backend.cpu.Q8Activations(cols); QA.quantize(x, 0, cols); }
         }
-        for (int r = r0; r < r1; r++) out[r] = m.dotQ8(r, QA);
+        m.dotRows(r0, r1, x, 0, QA, out, r0);
     }
 
     static void stream(MemorySegment w, int cols, float[] x, short[] xq, float[] xd, float[] out, int r0, int r1) {

@@ -84,6 +84,47 @@ final class Q4_0Matrix extends CpuMatrix {
      */
     @Override
     public float dotQ8(int row, Q8Activations x) {
+        if (Q4_0Permuted.ENABLED) {
+            int groups = cols / (BLOCK * Q4_0Permuted.GROUP);
+            long base = row * rowBytes;
+            float sum = Q4_0Permuted.dot(data, base, groups, x);
+            int done = groups * Q4_0Permuted.GROUP;
+            return done * BLOCK == cols ? sum : sum + dotQ8Blocks(row, x, done);
+        }
+        return dotQ8Blocks(row, x, 0);
+    }
+
+    /**
+     * With 8-bit activations and the eight-block kernel: rows in pairs half the range apart (see
+     * {@link Q4_0Permuted#dot2}).
+     */
+    @Override
+    public void dotRows(int r0, int r1, float[] x, int xOffset, Q8Activations xq, float[] out, int outOffset) {
+        if (xq == null || !Q4_0Permuted.ENABLED) {
+            super.dotRows(r0, r1, x, xOffset, xq, out, outOffset);
+            return;
+        }
+        int groups = cols / (BLOCK * Q4_0Permuted.GROUP);
+        int done = groups * Q4_0Permuted.GROUP;
+        int half = (r1 - r0) / 2;
+        for (int i = 0; i < half; i++) {
+            int a = r0 + i;
+            int b = a + half;
+            Q4_0Permuted.dot2(data, a * rowBytes, b * rowBytes, groups, xq, out, outOffset + i, outOffset + i + half);
+        }
+        if (2 * half < r1 - r0) {
+            int r = r1 - 1;
+            out[outOffset + r - r0] = Q4_0Permuted.dot(data, r * rowBytes, groups, xq);
+        }
+        if (done * BLOCK != cols) {
+            for (int r = r0; r < r1; r++) {
+                out[outOffset + r - r0] += dotQ8Blocks(r, xq, done);
+            }
+        }
+    }
+
+    /** Blocks from {@code first} on, one or two at a time. */
+    float dotQ8Blocks(int row, Q8Activations x, int first) {
         long base = row * rowBytes;
         MemorySegment seg = data;
         short[] xq = x.q;
@@ -93,8 +134,8 @@ final class Q4_0Matrix extends CpuMatrix {
         FloatVector acc1 = FloatVector.zero(F16L);
         float offset = 0;
         int blocks = cols / BLOCK;
-        int even = blocks & ~1;
-        int b = 0;
+        int b = first;
+        int even = b + ((blocks - b) & ~1);
         // a canonical counted loop, so that the JIT hoists the array bounds checks
         for (; b < even; b += 2) {
             long block = base + (long) b * BYTES;
