@@ -59,7 +59,8 @@ public class MatvecBench {
         List<String> names = new ArrayList<>(List.of("stream"));
         if (type.equals("Q4_0")) names.addAll(List.of("q4f256", "q4f512", "q4i16", "q4i16c", "gale"));
         if (System.getenv("HOT") != null) { ts.clear(); for (int i = 0; i < 8; i++) ts.add(new Tensor("hot", t0.type(), 1024, cols, t0.data().asSlice(0, 1024 * t0.rowBytes()))); rows = 1024; out = new float[rows]; }
-        if (type.equals("Q8_0")) names.addAll(List.of("q8f256", "q8f512", "q8i16"));
+        if (type.equals("Q8_0")) names.addAll(List.of("q8f256", "q8f512", "q8i16", "gale"));
+        TYPE = t0.type();
         float[] ref = new float[rows];
         final int rowsF = rows; final float[] outF = out;
         for (int rep = 0; rep < 2; rep++) {
@@ -121,13 +122,14 @@ public class MatvecBench {
 
     static final java.util.Map<MemorySegment, dev.gale.backend.cpu.CpuMatrix> MATS = new java.util.IdentityHashMap<>();
     static dev.gale.backend.cpu.Q8Activations QA;
+    static dev.gale.gguf.GGMLType TYPE;
     static void gale(MemorySegment w, int cols, float[] x, short[] xq, float[] xd, float[] out, int r0, int r1) {
         dev.gale.backend.cpu.CpuMatrix m;
         synchronized (MATS) {
-            m = MATS.computeIfAbsent(w, s -> dev.gale.backend.cpu.CpuMatrix.of(new Tensor("t", dev.gale.gguf.GGMLType.Q4_0, out.length, cols, s)));
+            m = MATS.computeIfAbsent(w, s -> dev.gale.backend.cpu.CpuMatrix.of(new Tensor("t", TYPE, out.length, cols, s)));
             if (QA == null) { QA = new dev.gale.backend.cpu.Q8Activations(cols); QA.quantize(x, 0, cols); }
         }
-        for (int r = r0; r < r1; r++) out[r] = m.dotQ8(r, QA);
+        m.dotRows(r0, r1, x, 0, QA, out, r0);
     }
 
     static void stream(MemorySegment w, int cols, float[] x, short[] xq, float[] xd, float[] out, int r0, int r1) {

@@ -127,6 +127,27 @@ public abstract class CpuMatrix {
         }
     }
 
+    /**
+     * Rows [r0, r1) against each of n tokens (a few): out[t * rows + r] = row r . token t, with the
+     * tokens' quantized activations when {@code xq} is not null. By default row by row, the
+     * tokens in fours through {@link #dotQ8x4} (each row read once); types whose {@link #dotRows}
+     * is much faster than their four-token dot override it to run the rows token by token (they
+     * stay in cache after the first).
+     */
+    public void dotRowsFewTokens(int r0, int r1, float[] x, int n, Q8Activations[] xq, float[] out) {
+        for (int r = r0; r < r1; r++) {
+            int t = 0;
+            if (xq != null) {
+                for (; t + 4 <= n; t += 4) {
+                    dotQ8x4(r, xq[t], xq[t + 1], xq[t + 2], xq[t + 3], out, t * rows + r, rows);
+                }
+            }
+            for (; t < n; t++) {
+                out[t * rows + r] = xq != null ? dotQ8(r, xq[t]) : dot(r, x, t * cols);
+            }
+        }
+    }
+
     /** out[r] = row r . x for every row, rows split across threads (float activations). */
     public void matvec(float[] x, float[] out, Parallel parallel) {
         new MatMul(parallel, cols, 1, false).run(x, 1, this, out);

@@ -111,20 +111,7 @@ final class MatMul implements Parallel.Range {
             if (n == 1) {
                 m.dotRows(r0, r1, x, 0, useQ8 ? xq[0] : null, outs[i], r0);
             } else if (n < SMALL) {
-                int cols = m.cols();
-                int rows = m.rows();
-                float[] out = outs[i];
-                for (int r = r0; r < r1; r++) {
-                    int t = 0;
-                    if (useQ8) {
-                        for (; t + 4 <= n; t += 4) {
-                            m.dotQ8x4(r, xq[t], xq[t + 1], xq[t + 2], xq[t + 3], out, t * rows + r, rows);
-                        }
-                    }
-                    for (; t < n; t++) {
-                        out[t * rows + r] = useQ8 ? m.dotQ8(r, xq[t]) : m.dot(r, x, t * cols);
-                    }
-                }
+                m.dotRowsFewTokens(r0, r1, x, n, useQ8 ? xq : null, outs[i]);
             } else {
                 Gemm.tile(m, r0, r1, xt, n, tp, outs[i], m.rows(), scratch[share]);
             }

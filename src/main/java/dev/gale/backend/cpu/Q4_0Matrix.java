@@ -3,6 +3,7 @@ package dev.gale.backend.cpu;
 import dev.gale.model.Tensor;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -20,6 +21,7 @@ final class Q4_0Matrix extends CpuMatrix {
     private static final int L = F.length();
     /** Bytes holding L nibble pairs. */
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(L * 8));
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final VectorSpecies<Float> F16L = FloatVector.SPECIES_512;
     private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
     private static final VectorSpecies<Short> S256 = ShortVector.SPECIES_256;
@@ -54,19 +56,25 @@ final class Q4_0Matrix extends CpuMatrix {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    /**
+     * Nibbles widened to 32-bit lanes (where shifts and masks are single instructions), then
+     * {@code fma(q, d, -8d)}: the same single rounding of {@code (q - 8) d} as the scalar format.
+     */
     @Override
     public void dequantize(int row, int col0, int n, float[] out, int off) {
         long base = row * rowBytes + (long) (col0 / BLOCK) * BYTES;
         for (int b = 0; b < n / BLOCK; b++) {
             long block = base + (long) b * BYTES;
-            FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(data.get(Layouts.I16, block)));
+            float dw = Float.float16ToFloat(data.get(Layouts.I16, block));
+            FloatVector d = FloatVector.broadcast(F, dw);
+            FloatVector m8d = FloatVector.broadcast(F, -8 * dw);
             int o = off + b * BLOCK;
             for (int j = 0; j < 16; j += L) {
-                ByteVector q = ByteVector.fromMemorySegment(B, data, block + 2 + j, ByteOrder.LITTLE_ENDIAN);
-                ((FloatVector) q.and((byte) 0x0F).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).mul(d)
-                        .intoArray(out, o + j);
-                ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0))
-                        .mul(d).intoArray(out, o + j + 16);
+                IntVector q = (IntVector) ByteVector.fromMemorySegment(B, data, block + 2 + j, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                ((FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0)).fma(d, m8d).intoArray(out, o + j);
+                ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(d, m8d)
+                        .intoArray(out, o + j + 16);
             }
         }
     }
@@ -84,6 +92,59 @@ final class Q4_0Matrix extends CpuMatrix {
      */
     @Override
     public float dotQ8(int row, Q8Activations x) {
+        if (Q4_0Permuted.ENABLED) {
+            int groups = cols / (BLOCK * Q4_0Permuted.GROUP);
+            long base = row * rowBytes;
+            float sum = Q4_0Permuted.dot(data, base, groups, x);
+            int done = groups * Q4_0Permuted.GROUP;
+            return done * BLOCK == cols ? sum : sum + dotQ8Blocks(row, x, done);
+        }
+        return dotQ8Blocks(row, x, 0);
+    }
+
+    /**
+     * With 8-bit activations and the eight-block kernel: rows in pairs half the range apart (see
+     * {@link Q4_0Permuted#dot2}).
+     */
+    @Override
+    public void dotRows(int r0, int r1, float[] x, int xOffset, Q8Activations xq, float[] out, int outOffset) {
+        if (xq == null || !Q4_0Permuted.ENABLED) {
+            super.dotRows(r0, r1, x, xOffset, xq, out, outOffset);
+            return;
+        }
+        int groups = cols / (BLOCK * Q4_0Permuted.GROUP);
+        int done = groups * Q4_0Permuted.GROUP;
+        int half = (r1 - r0) / 2;
+        for (int i = 0; i < half; i++) {
+            int a = r0 + i;
+            int b = a + half;
+            Q4_0Permuted.dot2(data, a * rowBytes, b * rowBytes, groups, xq, out, outOffset + i, outOffset + i + half);
+        }
+        if (2 * half < r1 - r0) {
+            int r = r1 - 1;
+            out[outOffset + r - r0] = Q4_0Permuted.dot(data, r * rowBytes, groups, xq);
+        }
+        if (done * BLOCK != cols) {
+            for (int r = r0; r < r1; r++) {
+                out[outOffset + r - r0] += dotQ8Blocks(r, xq, done);
+            }
+        }
+    }
+
+    /** With the eight-block kernel, token by token over the rows (4x faster than the four-token dot). */
+    @Override
+    public void dotRowsFewTokens(int r0, int r1, float[] x, int n, Q8Activations[] xq, float[] out) {
+        if (xq == null || !Q4_0Permuted.ENABLED) {
+            super.dotRowsFewTokens(r0, r1, x, n, xq, out);
+            return;
+        }
+        for (int t = 0; t < n; t++) {
+            dotRows(r0, r1, x, t * cols, xq[t], out, t * rows + r0);
+        }
+    }
+
+    /** Blocks from {@code first} on, one or two at a time. */
+    float dotQ8Blocks(int row, Q8Activations x, int first) {
         long base = row * rowBytes;
         MemorySegment seg = data;
         short[] xq = x.q;
@@ -93,8 +154,8 @@ final class Q4_0Matrix extends CpuMatrix {
         FloatVector acc1 = FloatVector.zero(F16L);
         float offset = 0;
         int blocks = cols / BLOCK;
-        int even = blocks & ~1;
-        int b = 0;
+        int b = first;
+        int even = b + ((blocks - b) & ~1);
         // a canonical counted loop, so that the JIT hoists the array bounds checks
         for (; b < even; b += 2) {
             long block = base + (long) b * BYTES;

@@ -27,6 +27,16 @@ public final class Q8Activations {
     final float[] d;
     /** Per block {@code d * sum(q)}, for kernels that fold a constant weight offset out of the loop. */
     final float[] dsum;
+    /**
+     * The layout of {@link Q4_0Permuted} (with 512-bit vectors): per 4 blocks two halves of 32 lanes, lane
+     * {@code 8k + j} of half h holding element {@code e = 8h + j} of block k as
+     * {@code q4a = q[e]} and {@code q4b = q[e + 16] - 16 q[e]} (16-bit, may wrap); per block two
+     * lanes {@code q4offset = (-8 sum(q), 0)} and {@code q4d = (d, d)}.
+     */
+    final short[] q4a;
+    final short[] q4b;
+    final int[] q4offset;
+    final float[] q4d;
     private int cols;
 
     public Q8Activations(int maxCols) {
@@ -34,6 +44,11 @@ public final class Q8Activations {
         this.q = new short[blocks * BLOCK];
         this.d = new float[blocks];
         this.dsum = new float[blocks];
+        int lanes = Q4_0Matrix.Q8_KERNEL ? (blocks + 7) / 8 * 8 : 0;
+        this.q4a = new short[lanes * 16];
+        this.q4b = new short[lanes * 16];
+        this.q4offset = new int[lanes * 2];
+        this.q4d = new float[lanes * 2];
     }
 
     /** Quantizes {@code x[off .. off + cols)}; cols must be a multiple of 32. */
@@ -45,8 +60,15 @@ public final class Q8Activations {
         this.cols = cols;
         if (BLOCK % L != 0 || I.length() != L) {
             quantizeScalar(x, off, cols);
-            return;
+        } else {
+            quantizeVector(x, off, cols);
         }
+        if (q4a.length > 0) {
+            layoutForQ4_0(cols / BLOCK);
+        }
+    }
+
+    private void quantizeVector(float[] x, int off, int cols) {
         for (int b = 0; b < cols / BLOCK; b++) {
             int x0 = off + b * BLOCK;
             FloatVector m = FloatVector.zero(F);
@@ -67,6 +89,27 @@ public final class Q8Activations {
             }
             d[b] = scale;
             dsum[b] = scale * sum.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    private void layoutForQ4_0(int blocks) {
+        short[] q = this.q;
+        for (int b = 0; b < blocks; b++) {
+            int sum = 0;
+            for (int h = 0; h < 2; h++) {
+                int lane = (b / 4) * 64 + h * 32 + (b % 4) * 8;
+                int e = b * BLOCK + 8 * h;
+                for (int j = 0; j < 8; j++) {
+                    short lo = q[e + j];
+                    short hi = q[e + 16 + j];
+                    q4a[lane + j] = lo;
+                    q4b[lane + j] = (short) (hi - 16 * lo);
+                    sum += lo + hi;
+                }
+            }
+            q4offset[2 * b] = -8 * sum;
+            q4d[2 * b] = d[b];
+            q4d[2 * b + 1] = d[b];
         }
     }
 
