@@ -4,9 +4,11 @@ import dev.gale.model.Tensor;
 import dev.gale.quant.KQuants;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /**
@@ -16,6 +18,7 @@ import java.nio.ByteOrder;
  */
 final class Q4_KMatrix extends CpuMatrix {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
     private static final int BLOCK = 256;
     private static final int BYTES = 144;
@@ -50,6 +53,48 @@ final class Q4_KMatrix extends CpuMatrix {
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public boolean supportsQ8() {
+        return Q4_0Matrix.Q8_KERNEL;
+    }
+
+    /**
+     * Per 64-element group: its 32 bytes widened to 16-bit lanes, low and high nibbles times the
+     * two sub-blocks' 8-bit activations (products up to 15 x 127: pairs fit 16 bits), lane pairs
+     * summed into 32-bit lanes, scaled by {@code d sc_j d_x} in float. The mins come in once per
+     * sub-block as {@code dmin m_j d_x sum(q_x)}.
+     */
+    @Override
+    public float dotQ8(int row, Q8Activations x) {
+        long base = row * rowBytes;
+        MemorySegment seg = data;
+        short[] xq = x.q;
+        float[] xd = x.d;
+        float[] xs = x.dsum;
+        FloatVector acc = FloatVector.zero(F512);
+        float mins = 0;
+        for (int b = 0; b < cols / BLOCK; b++) {
+            long block = base + (long) b * BYTES;
+            float d = Float.float16ToFloat(seg.get(Layouts.I16, block));
+            float dmin = Float.float16ToFloat(seg.get(Layouts.I16, block + 2));
+            float m = 0;
+            for (int g = 0; g < 4; g++) {
+                int j = 2 * g;
+                int sb = b * 8 + j;
+                ShortVector w = Lanes.bytes(seg, block + 16 + 32 * g);
+                ShortVector lo = w.and((short) 0x0F).mul(ShortVector.fromArray(Lanes.S512, xq, sb * 32));
+                ShortVector hi = w.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(Lanes.S512, xq, sb * 32 + 32));
+                acc = ((FloatVector) Lanes.pairSums(lo).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(F512, d * KQuants.scale(seg, block + 4, j) * xd[sb]), acc);
+                acc = ((FloatVector) Lanes.pairSums(hi).convert(VectorOperators.I2F, 0))
+                        .fma(FloatVector.broadcast(F512, d * KQuants.scale(seg, block + 4, j + 1) * xd[sb + 1]), acc);
+                m += KQuants.min(seg, block + 4, j) * xs[sb] + KQuants.min(seg, block + 4, j + 1) * xs[sb + 1];
+            }
+            mins += dmin * m;
+        }
+        return acc.reduceLanes(VectorOperators.ADD) - mins;
     }
 
     /** 8 bytes at {@code at}. */

@@ -3,9 +3,12 @@ package dev.gale.backend.cpu;
 import dev.gale.model.Tensor;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
@@ -16,6 +19,8 @@ import java.nio.ByteOrder;
  */
 final class Q6_KMatrix extends CpuMatrix {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
+    private static final VectorMask<Float> HIGH8 = VectorMask.fromLong(F512, 0xFF00L);
     private static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
     private static final int BLOCK = 256;
     private static final int BYTES = 210;
@@ -54,6 +59,58 @@ final class Q6_KMatrix extends CpuMatrix {
             }
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public boolean supportsQ8() {
+        return Q4_0Matrix.Q8_KERNEL;
+    }
+
+    /**
+     * Per 128-element half: its 64 low-nibble bytes and 32 high-bit bytes widened to 16-bit lanes,
+     * the four quarters' 6-bit levels assembled there, {@code (q - 32)} times the quarter's 8-bit
+     * activations (pairs of products up to 32 x 127 fit 16 bits), lane pairs summed into 32-bit
+     * lanes (the first 8 for the quarter's first 16 elements, the last 8 for the rest) and scaled
+     * by {@code d sc d_x} in float.
+     */
+    @Override
+    public float dotQ8(int row, Q8Activations x) {
+        long base = row * rowBytes;
+        MemorySegment seg = data;
+        short[] xq = x.q;
+        float[] xd = x.d;
+        FloatVector acc = FloatVector.zero(F512);
+        for (int b = 0; b < cols / BLOCK; b++) {
+            long block = base + (long) b * BYTES;
+            float d = Float.float16ToFloat(seg.get(Layouts.I16, block + 208));
+            for (int h = 0; h < 2; h++) {
+                ShortVector ql0 = Lanes.bytes(seg, block + 64 * h);
+                ShortVector ql1 = Lanes.bytes(seg, block + 64 * h + 32);
+                ShortVector qh = Lanes.bytes(seg, block + 128 + 32 * h);
+                int sb = b * 8 + 4 * h;
+                int sc = 192 + 8 * h;
+                acc = quarter(ql0.and((short) 0x0F).or(qh.and((short) 0x03).lanewise(VectorOperators.LSHL, 4)),
+                        xq, sb, d * xd[sb], block + sc, acc);
+                acc = quarter(ql1.and((short) 0x0F).or(qh.and((short) 0x0C).lanewise(VectorOperators.LSHL, 2)),
+                        xq, sb + 1, d * xd[sb + 1], block + sc + 2, acc);
+                acc = quarter(ql0.lanewise(VectorOperators.LSHR, 4).or(qh.and((short) 0x30)),
+                        xq, sb + 2, d * xd[sb + 2], block + sc + 4, acc);
+                acc = quarter(ql1.lanewise(VectorOperators.LSHR, 4).or(qh.and((short) 0xC0).lanewise(VectorOperators.LSHR, 2)),
+                        xq, sb + 3, d * xd[sb + 3], block + sc + 6, acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** acc + (q - 32) . x over one 32-element quarter whose two scales are at {@code scales}. */
+    private FloatVector quarter(ShortVector q, short[] xq, int sb, float dd, long scales, FloatVector acc) {
+        FloatVector s = FloatVector.broadcast(F512, dd * scale(scales)).blend(dd * scale(scales + 1), HIGH8);
+        return ((FloatVector) Lanes.pairSums(q.sub((short) 32).mul(ShortVector.fromArray(Lanes.S512, xq, sb * 32)))
+                .convert(VectorOperators.I2F, 0)).fma(s, acc);
+    }
+
+    private float scale(long at) {
+        return data.get(ValueLayout.JAVA_BYTE, at);
     }
 
     private float scale(long block, int at) {

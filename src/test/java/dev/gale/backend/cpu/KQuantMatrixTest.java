@@ -77,4 +77,31 @@ class KQuantMatrixTest {
         }
         assertClose(expected, actual, 1e-5, type + " " + rows + "x" + cols + " matvec");
     }
+
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void dotsWith8BitActivationsMatchTheScalarDefinition(GGMLType type, int rows, int cols) {
+        CpuMatrix m = CpuMatrix.of(randomMatrix(type, rows, cols, rows * 7L + cols));
+        if (!m.supportsQ8()) {
+            return; // no 8-bit kernel for this type, or no 512-bit vectors here: the float dot is used
+        }
+        float[] x = MatrixKernelsTest.randomVector(cols, cols);
+        Q8Activations q = new Q8Activations(cols);
+        q.quantize(x, 0, cols);
+        float[] dequantized = new float[cols];
+        for (int j = 0; j < cols; j++) {
+            dequantized[j] = q.value(j);
+        }
+        float[] expected = new float[rows];
+        for (int r = 0; r < rows; r++) {
+            expected[r] = m.scalarDot(r, dequantized, 0);
+        }
+        for (int threads = 1; threads <= 3; threads++) {
+            float[] actual = new float[rows];
+            try (Parallel p = new Parallel(threads)) {
+                new MatMul(p, cols, 1, true).run(x, 1, m, actual);
+            }
+            assertClose(expected, actual, 1e-5, type + " " + rows + "x" + cols + " x Q8, " + threads + " threads");
+        }
+    }
 }
