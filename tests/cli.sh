@@ -89,5 +89,24 @@ TORNADOVM_HOME=/nonexistent expect_error "opencl without TornadoVM" "needs the T
   ./gale generate -m "$m" -p hi --backend opencl
 TORNADOVM_HOME=/nonexistent expect_error "devices without TornadoVM" "needs the TornadoVM SDK" ./gale devices
 
+# bench: llama-bench-like table, JSON and CSV
+out=$(./gale bench -m "$m" -p 16 -n 4 -r 1 -t 1 --format json 2>/dev/null)
+echo "$out" | json 'd["pp_tok_s"] > 0 and d["tg_tok_s"] > 0 and d["n_prompt"] == 16 and d["n_gen"] == 4' | grep -q True \
+  && pass "bench json: pp_tok_s, tg_tok_s" || fail "bench json: $out"
+out=$(./gale bench -m "$m" -p 16 -n 4 -r 1 -t 1 --format csv 2>/dev/null)
+[ "$(echo "$out" | wc -l)" = 2 ] && echo "$out" | head -1 | grep -q '^model,type,size_bytes,backend,threads,.*pp_tok_s.*tg_tok_s' \
+  && pass "bench csv: header and one row" || fail "bench csv: $out"
+./gale bench -m "$m" -p 16 -n 4 -r 1 -t 1 2>/dev/null | grep -q "prefill tok/s" && pass "bench table" || fail "bench table"
+expect_error "bench with an unknown backend" "unknown backend" ./gale bench -m "$m" -p 4 -n 2 -r 1 --backend warp
+
+# context-sweep on the bundled model (6 layers, W = 128, 2 KV heads x 32): with the window the cache
+# stays at layers x W x kv_dim x 2 x 4 bytes = 0.375 MiB past W; with full attention it grows
+out=$(./gale context-sweep --lengths 64,256,384 --decode 2 -t 1 --format json 2>/dev/null)
+echo "$out" | json '[r["kv_cache_mib"] for r in d["rows"]][1:] == [0.375, 0.375] and all(r["window"] == 128 and r["decode_cpu_ms"] > 0 for r in d["rows"])' \
+  | grep -q True && pass "context-sweep: rolling cache stays at W slots" || fail "context-sweep window: $out"
+out=$(./gale context-sweep --lengths 64,384 --decode 2 -t 1 --sliding-window 0 --format json 2>/dev/null)
+echo "$out" | json 'd["rows"][0]["window"] == 0 and d["rows"][1]["kv_cache_mib"] > 0.375' | grep -q True \
+  && pass "context-sweep: full attention cache grows" || fail "context-sweep full: $out"
+
 echo "cli.sh: $fails failure(s)"
 [ $fails = 0 ]
