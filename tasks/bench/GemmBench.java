@@ -24,6 +24,7 @@ public class GemmBench {
         for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
         float[] out = new float[n * w.rows()];
         var mx = ManagementFactory.getThreadMXBean();
+        double gmac = 0;
         try (Parallel p = new Parallel(1)) {
             for (int rep = 0; rep < 3; rep++) {
                 long c0 = mx.getCurrentThreadCpuTime();
@@ -34,8 +35,26 @@ public class GemmBench {
                     macs += (long) n * w.rows() * w.cols();
                 }
                 double cpu = (mx.getCurrentThreadCpuTime() - c0) / 1e9;
+                gmac = macs / cpu / 1e9;
                 System.out.printf("%s %dx%d, %d tokens: %.1f GMAC per CPU s (wall %.1f)%n", t.type(), w.rows(), w.cols(), n,
                         macs / cpu / 1e9, macs / ((System.nanoTime() - w0) / 1e9) / 1e9);
+            }
+            // the share of decoding weights to floats (done once per chunk in matmul)
+            float[] buf = new float[256];
+            for (int rep = 0; rep < 2; rep++) {
+                long c0 = mx.getCurrentThreadCpuTime();
+                long elems = 0;
+                while (mx.getCurrentThreadCpuTime() - c0 < secs * 1e9 / 3) {
+                    for (int row = 0; row < w.rows(); row++) {
+                        for (int k = 0; k + 256 <= w.cols(); k += 256) {
+                            w.dequantize(row, k, 256, buf, 0);
+                        }
+                    }
+                    elems += (long) w.rows() * w.cols();
+                }
+                double cpu = (mx.getCurrentThreadCpuTime() - c0) / 1e9;
+                System.out.printf("dequantize: %.2f G elements per CPU s = %.1f%% of the %d-token product%n",
+                        elems / cpu / 1e9, 100 * gmac / (elems / cpu / 1e9 * n), n);
             }
         }
         m.close();
