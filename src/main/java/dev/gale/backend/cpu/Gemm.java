@@ -63,11 +63,15 @@ final class Gemm {
     static void transpose(float[] x, int t1, int t2, int cols, float[] xt, int tp) {
         for (int t0 = 0; t0 < t2; ) {
             int width = vectorsAt(t0, tp) * L;
-            for (int t = Math.max(t0, t1); t < Math.min(t2, t0 + width); t++) {
-                int src = t * cols;
-                int dst = t0 * cols + t - t0;
-                for (int k = 0; k < cols; k++) {
-                    xt[dst + k * width] = x[src + k];
+            // 32 columns at a time, so that the lines read and written stay in L1
+            for (int k0 = 0; k0 < cols; k0 += 32) {
+                int k1 = Math.min(cols, k0 + 32);
+                for (int t = Math.max(t0, t1); t < Math.min(t2, t0 + width); t++) {
+                    int src = t * cols;
+                    int dst = t0 * cols + t - t0;
+                    for (int k = k0; k < k1; k++) {
+                        xt[dst + k * width] = x[src + k];
+                    }
                 }
             }
             t0 += width;
@@ -118,10 +122,14 @@ final class Gemm {
                 t0 += xs;
             }
         }
-        for (int t = 0; t < n; t++) {
-            int o = t * outStride + r0;
+        // c is [row][token]: transposed into out in blocks of 16 tokens, which stay in L1
+        for (int t0 = 0; t0 < n; t0 += 16) {
+            int t1 = Math.min(n, t0 + 16);
             for (int i = 0; i < rt; i++) {
-                out[o + i] = c[i * tp + t];
+                int ci = i * tp;
+                for (int t = t0; t < t1; t++) {
+                    out[t * outStride + r0 + i] = c[ci + t];
+                }
             }
         }
     }
