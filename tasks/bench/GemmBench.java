@@ -1,7 +1,7 @@
 // Single-thread CPU-time benchmark of the CPU backend's prefill product (CpuMatrix.matmul) and decode
 // product (matvec) on one matrix of a model file. Not part of the test suite.
 // usage: java --add-modules jdk.incubator.vector -cp target/classes:target/lib/* \
-//          tasks/bench/GemmBench.java MODEL.gguf [tokens] [seconds]
+//          tasks/bench/GemmBench.java MODEL.gguf [tokens] [seconds] [rows]
 import dev.gale.backend.cpu.CpuMatrix;
 import dev.gale.backend.cpu.Parallel;
 import dev.gale.model.Model;
@@ -17,7 +17,10 @@ public class GemmBench {
         int n = a.length > 1 ? Integer.parseInt(a[1]) : 64;
         double secs = a.length > 2 ? Double.parseDouble(a[2]) : 3;
         Tensor t = m.weights().layers()[0].ffnGate();
-        t = new Tensor(t.name(), t.type(), 1024, t.cols(), t.data().asSlice(0, 1024 * t.rowBytes()));
+        // 1024 rows by default (they stay in L3); all rows (streamed from memory) with rows = 0
+        int rows = a.length > 3 ? Integer.parseInt(a[3]) : 1024;
+        rows = rows <= 0 ? t.rows() : Math.min(rows, t.rows());
+        t = new Tensor(t.name(), t.type(), rows, t.cols(), t.data().asSlice(0, rows * t.rowBytes()));
         CpuMatrix w = CpuMatrix.of(t);
         float[] x = new float[n * w.cols()];
         SplittableRandom r = new SplittableRandom(3);
