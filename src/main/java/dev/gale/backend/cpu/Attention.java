@@ -33,6 +33,7 @@ final class Attention implements Parallel.Range {
     private float[] ck;
     private float[] cv;
     private int pos;
+    private int span;
 
     Attention(ModelConfig c, CacheLayout layout, int maxChunk, int threads) {
         this.heads = c.headCount();
@@ -58,7 +59,10 @@ final class Attention implements Parallel.Range {
         this.ck = cache.keys[layer];
         this.cv = cache.values[layer];
         this.pos = pos;
-        parallel.forChunks(n * kvHeads, 1, this);
+        // whole groups per unit, unless that leaves too few units to share among the threads
+        // (one token of a model with few KV heads)
+        this.span = n * kvHeads >= 4 * parallel.threads() ? group : 1;
+        parallel.forChunks(n * heads / span, 1, this);
         this.out = null;
         this.q = null;
         this.k = null;
@@ -66,37 +70,40 @@ final class Attention implements Parallel.Range {
     }
 
     /**
-     * Units th = t * kvHeads + g: the query heads of KV group g for token t, so that each key and
-     * value row is read from memory once for the group's heads (and then from L1).
+     * Units th = t * (heads / span) + u: query heads u * span .. (u + 1) * span - 1 of token t, all
+     * of one KV group, so that each key and value row is read from memory once for the unit's
+     * heads (and then from L1).
      */
     @Override
     public void run(int share, int start, int end) {
         int kvDim = kvHeads * headDim;
         float[] s = scores[share];
         int stride = s.length / group;
+        int span = this.span;
+        int units = heads / span;
         for (int th = start; th < end; th++) {
-            int t = th / kvHeads;
-            int g = th % kvHeads;
+            int t = th / units;
+            int h0 = th % units * span;
             int p = pos + t;
             int first = layout.firstVisible(p);
             int keys = p - first + 1;
-            int kvOff = g * headDim;
-            int qOff = t * heads * headDim + g * group * headDim;
+            int kvOff = h0 / group * headDim;
+            int qOff = t * heads * headDim + h0 * headDim;
             for (int j = first; j <= p; j++) {
                 float[] ka = j < pos ? ck : k;
                 int ko = (j < pos ? layout.slot(j) : j - pos) * kvDim + kvOff;
-                for (int h = 0; h < group; h++) {
+                for (int h = 0; h < span; h++) {
                     s[h * stride + j - first] = dot(q, qOff + h * headDim, ka, ko) * scale;
                 }
             }
-            for (int h = 0; h < group; h++) {
+            for (int h = 0; h < span; h++) {
                 softmax(s, h * stride, keys);
             }
-            java.util.Arrays.fill(out, qOff, qOff + group * headDim, 0f);
+            java.util.Arrays.fill(out, qOff, qOff + span * headDim, 0f);
             for (int j0 = first; j0 <= p; ) {
                 // a block of keys all from the cache or all from the chunk
                 int j1 = Math.min(p + 1, j0 < pos ? Math.min(pos, j0 + KEY_BLOCK) : j0 + KEY_BLOCK);
-                for (int h = 0; h < group; h++) {
+                for (int h = 0; h < span; h++) {
                     values(out, qOff + h * headDim, s, h * stride + j0 - first, j0, j1, kvDim, kvOff);
                 }
                 j0 = j1;
