@@ -13,6 +13,9 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class Attention implements Parallel.Range {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    /** Keys whose value rows are summed with the output held in registers. */
+    private static final int KEY_BLOCK = 32;
 
     private final int heads;
     private final int kvHeads;
@@ -20,7 +23,7 @@ final class Attention implements Parallel.Range {
     private final int group;
     private final float scale;
     private final CacheLayout layout;
-    private final float[][] scores; // per worker share
+    private final float[][] scores; // per worker share: the group's heads' scores, maxKeys apart
 
     // the current job
     private float[] out;
@@ -30,6 +33,7 @@ final class Attention implements Parallel.Range {
     private float[] ck;
     private float[] cv;
     private int pos;
+    private int span;
 
     Attention(ModelConfig c, CacheLayout layout, int maxChunk, int threads) {
         this.heads = c.headCount();
@@ -39,7 +43,7 @@ final class Attention implements Parallel.Range {
         this.scale = (float) (1.0 / Math.sqrt(headDim));
         this.layout = layout;
         int maxKeys = layout.windowed() ? Math.min(layout.window(), layout.contextSize()) : layout.contextSize();
-        this.scores = new float[threads][maxKeys];
+        this.scores = new float[threads][group * maxKeys];
     }
 
     /**
@@ -55,47 +59,105 @@ final class Attention implements Parallel.Range {
         this.ck = cache.keys[layer];
         this.cv = cache.values[layer];
         this.pos = pos;
-        parallel.forChunks(n * heads, 1, this);
+        // whole groups per unit, unless that leaves too few units to share among the threads
+        // (one token of a model with few KV heads)
+        this.span = n * kvHeads >= 4 * parallel.threads() ? group : 1;
+        parallel.forChunks(n * heads / span, 1, this);
         this.out = null;
         this.q = null;
         this.k = null;
         this.v = null;
     }
 
+    /**
+     * Units th = t * (heads / span) + u: query heads u * span .. (u + 1) * span - 1 of token t, all
+     * of one KV group, so that each key and value row is read from memory once for the unit's
+     * heads (and then from L1).
+     */
     @Override
     public void run(int share, int start, int end) {
         int kvDim = kvHeads * headDim;
         float[] s = scores[share];
+        int stride = s.length / group;
+        int span = this.span;
+        int units = heads / span;
         for (int th = start; th < end; th++) {
-            int t = th / heads;
-            int h = th % heads;
+            int t = th / units;
+            int h0 = th % units * span;
             int p = pos + t;
             int first = layout.firstVisible(p);
-            int kvOff = (h / group) * headDim;
-            int qOff = t * heads * headDim + h * headDim;
-            float max = Float.NEGATIVE_INFINITY;
+            int keys = p - first + 1;
+            int kvOff = h0 / group * headDim;
+            int qOff = t * heads * headDim + h0 * headDim;
             for (int j = first; j <= p; j++) {
-                float dot = j < pos
-                        ? dot(q, qOff, ck, layout.slot(j) * kvDim + kvOff)
-                        : dot(q, qOff, k, (j - pos) * kvDim + kvOff);
-                s[j - first] = dot * scale;
-                max = Math.max(max, s[j - first]);
-            }
-            float sum = 0;
-            for (int j = 0; j <= p - first; j++) {
-                s[j] = (float) Math.exp(s[j] - max);
-                sum += s[j];
-            }
-            float inv = 1f / sum;
-            java.util.Arrays.fill(out, qOff, qOff + headDim, 0f);
-            for (int j = first; j <= p; j++) {
-                float a = s[j - first] * inv;
-                if (j < pos) {
-                    axpy(out, qOff, a, cv, layout.slot(j) * kvDim + kvOff);
-                } else {
-                    axpy(out, qOff, a, v, (j - pos) * kvDim + kvOff);
+                float[] ka = j < pos ? ck : k;
+                int ko = (j < pos ? layout.slot(j) : j - pos) * kvDim + kvOff;
+                for (int h = 0; h < span; h++) {
+                    s[h * stride + j - first] = dot(q, qOff + h * headDim, ka, ko) * scale;
                 }
             }
+            for (int h = 0; h < span; h++) {
+                softmax(s, h * stride, keys);
+            }
+            java.util.Arrays.fill(out, qOff, qOff + span * headDim, 0f);
+            for (int j0 = first; j0 <= p; ) {
+                // a block of keys all from the cache or all from the chunk
+                int j1 = Math.min(p + 1, j0 < pos ? Math.min(pos, j0 + KEY_BLOCK) : j0 + KEY_BLOCK);
+                for (int h = 0; h < span; h++) {
+                    values(out, qOff + h * headDim, s, h * stride + j0 - first, j0, j1, kvDim, kvOff);
+                }
+                j0 = j1;
+            }
+        }
+    }
+
+    /** s[o .. o + keys) = softmax of itself (exponentials of the differences to the maximum, normalised). */
+    private static void softmax(float[] s, int o, int keys) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < keys; j++) {
+            max = Math.max(max, s[o + j]);
+        }
+        float sum = 0;
+        for (int j = 0; j < keys; j++) {
+            s[o + j] = (float) Math.exp(s[o + j] - max);
+            sum += s[o + j];
+        }
+        float inv = 1f / sum;
+        for (int j = 0; j < keys; j++) {
+            s[o + j] *= inv;
+        }
+    }
+
+    /**
+     * out[oo ..] += a[j] * V[j] for keys j0 .. j1 (a[j] = s[so + j - j0]), key by key in order; with
+     * four vectors of the output held in registers across the keys where headDim allows.
+     */
+    private void values(float[] out, int oo, float[] s, int so, int j0, int j1, int kvDim, int kvOff) {
+        float[] va = j0 < pos ? cv : v;
+        int i = 0;
+        if (headDim % (4 * L) == 0) {
+            for (; i < headDim; i += 4 * L) {
+                FloatVector o0 = FloatVector.fromArray(F, out, oo + i);
+                FloatVector o1 = FloatVector.fromArray(F, out, oo + i + L);
+                FloatVector o2 = FloatVector.fromArray(F, out, oo + i + 2 * L);
+                FloatVector o3 = FloatVector.fromArray(F, out, oo + i + 3 * L);
+                for (int j = j0; j < j1; j++) {
+                    int vo = (j < pos ? layout.slot(j) : j - pos) * kvDim + kvOff + i;
+                    FloatVector a = FloatVector.broadcast(F, s[so + j - j0]);
+                    o0 = FloatVector.fromArray(F, va, vo).fma(a, o0);
+                    o1 = FloatVector.fromArray(F, va, vo + L).fma(a, o1);
+                    o2 = FloatVector.fromArray(F, va, vo + 2 * L).fma(a, o2);
+                    o3 = FloatVector.fromArray(F, va, vo + 3 * L).fma(a, o3);
+                }
+                o0.intoArray(out, oo + i);
+                o1.intoArray(out, oo + i + L);
+                o2.intoArray(out, oo + i + 2 * L);
+                o3.intoArray(out, oo + i + 3 * L);
+            }
+            return;
+        }
+        for (int j = j0; j < j1; j++) {
+            axpy(out, oo, s[so + j - j0], va, (j < pos ? layout.slot(j) : j - pos) * kvDim + kvOff);
         }
     }
 

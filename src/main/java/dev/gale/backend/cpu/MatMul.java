@@ -32,6 +32,9 @@ final class MatMul implements Parallel.Range {
     private int n;
     private int tp;
     private boolean useQ8;
+    private int cols;
+    /** Packs tokens [start, end) of x into xt for {@link Gemm}. */
+    private final Parallel.Range transpose;
     private final CpuMatrix[] one = new CpuMatrix[1];
     private final float[][] oneOut = new float[1][];
 
@@ -48,6 +51,7 @@ final class MatMul implements Parallel.Range {
             xq[i] = new Q8Activations(maxCols);
         }
         this.xt = maxChunk >= SMALL ? new float[Gemm.padded(maxChunk) * maxCols] : new float[0];
+        this.transpose = (share, start, end) -> Gemm.transpose(x, start, end, cols, xt, tp);
         this.scratch = new Gemm.Scratch[parallel.threads()];
         for (int i = 0; i < scratch.length; i++) {
             scratch[i] = new Gemm.Scratch();
@@ -91,7 +95,8 @@ final class MatMul implements Parallel.Range {
         firstChunk[count] = chunks;
         if (n >= SMALL) {
             tp = Gemm.padded(n);
-            Gemm.transpose(x, n, cols, xt, tp);
+            this.cols = cols;
+            parallel.forChunks(n, 4, transpose);
         }
         parallel.forChunks(chunks, 1, this);
         this.x = null;

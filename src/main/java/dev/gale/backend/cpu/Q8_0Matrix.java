@@ -3,7 +3,6 @@ package dev.gale.backend.cpu;
 import dev.gale.model.Tensor;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
@@ -63,8 +62,9 @@ final class Q8_0Matrix extends CpuMatrix {
     }
 
     /**
-     * Weights and 8-bit activations multiplied in 16-bit lanes (|q| &lt;= 128 * 127 fits), widened
-     * to 32 bits before the two halves of a block are added, then scaled once per block.
+     * Weights and 8-bit activations multiplied in 16-bit lanes, the two halves of a block added
+     * there too (|q_w q_x| &lt;= 128 * 127, so a sum of two fits in 16 bits), then widened to floats
+     * and scaled once per block.
      */
     @Override
     public float dotQ8(int row, Q8Activations x) {
@@ -77,18 +77,61 @@ final class Q8_0Matrix extends CpuMatrix {
         for (int b = 0; b < blocks; b++) {
             long block = base + (long) b * BYTES;
             float d = Float.float16ToFloat(seg.get(Layouts.I16, block)) * xd[b];
-            ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B128, seg, block + 2, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.B2S, S256, 0);
-            ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B128, seg, block + 18, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.B2S, S256, 0);
-            IntVector p0 = (IntVector) q0.mul(ShortVector.fromArray(S256, xq, b * BLOCK))
-                    .convertShape(VectorOperators.S2I, IntVector.SPECIES_512, 0);
-            IntVector p1 = (IntVector) q1.mul(ShortVector.fromArray(S256, xq, b * BLOCK + 16))
-                    .convertShape(VectorOperators.S2I, IntVector.SPECIES_512, 0);
-            FloatVector pf = (FloatVector) p0.add(p1).convertShape(VectorOperators.I2F, F512, 0);
-            acc = pf.fma(FloatVector.broadcast(F512, d), acc);
+            acc = products(seg, block, ShortVector.fromArray(S256, xq, b * BLOCK),
+                    ShortVector.fromArray(S256, xq, b * BLOCK + 16)).fma(FloatVector.broadcast(F512, d), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * With 8-bit activations: rows in pairs half the range apart, sharing the activation loads (two
+     * rows some way apart stream from memory faster together than one after the other).
+     */
+    @Override
+    public void dotRows(int r0, int r1, float[] x, int xOffset, Q8Activations xq, float[] out, int outOffset) {
+        if (xq == null) {
+            super.dotRows(r0, r1, x, xOffset, xq, out, outOffset);
+            return;
+        }
+        int half = (r1 - r0) / 2;
+        for (int i = 0; i < half; i++) {
+            dot2(r0 + i, r0 + i + half, xq, out, outOffset + i, outOffset + i + half);
+        }
+        if (2 * half < r1 - r0) {
+            out[outOffset + r1 - 1 - r0] = dotQ8(r1 - 1, xq);
+        }
+    }
+
+    private void dot2(int ra, int rb, Q8Activations x, float[] out, int oa, int ob) {
+        long baseA = ra * rowBytes;
+        long baseB = rb * rowBytes;
+        MemorySegment seg = data;
+        short[] xq = x.q;
+        float[] xd = x.d;
+        FloatVector accA = FloatVector.zero(F512);
+        FloatVector accB = FloatVector.zero(F512);
+        int blocks = cols / BLOCK;
+        for (int b = 0; b < blocks; b++) {
+            long blockA = baseA + (long) b * BYTES;
+            long blockB = baseB + (long) b * BYTES;
+            ShortVector x0 = ShortVector.fromArray(S256, xq, b * BLOCK);
+            ShortVector x1 = ShortVector.fromArray(S256, xq, b * BLOCK + 16);
+            float dA = Float.float16ToFloat(seg.get(Layouts.I16, blockA)) * xd[b];
+            float dB = Float.float16ToFloat(seg.get(Layouts.I16, blockB)) * xd[b];
+            accA = products(seg, blockA, x0, x1).fma(FloatVector.broadcast(F512, dA), accA);
+            accB = products(seg, blockB, x0, x1).fma(FloatVector.broadcast(F512, dB), accB);
+        }
+        out[oa] = accA.reduceLanes(VectorOperators.ADD);
+        out[ob] = accB.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Lane j: q[j] x0[j] + q[j + 16] x1[j] of the block, exact in 16 bits, as floats. */
+    private static FloatVector products(MemorySegment seg, long block, ShortVector x0, ShortVector x1) {
+        ShortVector q0 = (ShortVector) ByteVector.fromMemorySegment(B128, seg, block + 2, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.B2S, S256, 0);
+        ShortVector q1 = (ShortVector) ByteVector.fromMemorySegment(B128, seg, block + 18, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.B2S, S256, 0);
+        return (FloatVector) q0.mul(x0).add(q1.mul(x1)).convertShape(VectorOperators.S2F, F512, 0);
     }
 
     @Override

@@ -39,13 +39,15 @@ final class Warmup {
             cols = Math.max(cols, m.cols());
         }
         int n = 2 * MatMul.SMALL;
+        // a full block of tokens for Gemm's widest kernel, besides the narrower ones
+        int wide = Math.max(n, 4 * Gemm.L);
         SplittableRandom r = new SplittableRandom(1);
-        float[] x = new float[n * cols];
+        float[] x = new float[wide * cols];
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) r.nextGaussian();
         }
-        float[] out = new float[n * ROWS];
-        MatMul mm = new MatMul(parallel, cols, n, quantize);
+        float[] out = new float[wide * ROWS];
+        MatMul mm = new MatMul(parallel, cols, wide, quantize);
         for (CpuMatrix m : ms) {
             for (int i = 0; i < 200; i++) {
                 mm.run(x, 1, m, out);
@@ -53,6 +55,7 @@ final class Warmup {
             for (int i = 0; i < 30; i++) {
                 mm.run(x, MatMul.SMALL - 1, m, out);
                 mm.run(x, n, m, out);
+                mm.run(x, wide, m, out);
             }
         }
     }

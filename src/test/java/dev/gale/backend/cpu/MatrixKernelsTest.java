@@ -59,7 +59,7 @@ class MatrixKernelsTest {
     @MethodSource("shapes")
     void blockedPrefillMatchesPerRowScalarDots(GGMLType type, int cols) {
         int[] rowsList = {1, 3, 5, 67, 130};
-        int[] tokensList = {2, 3, 8, 17, 33, 70};
+        int[] tokensList = {2, 3, 8, 17, 33, 64, 70};
         for (int threads = 1; threads <= 3; threads++) {
             try (Parallel p = new Parallel(threads)) {
                 for (int rows : rowsList) {
