@@ -37,6 +37,13 @@ public final class Q8Activations {
     final short[] q4b;
     final int[] q4offset;
     final float[] q4d;
+    /**
+     * For the K-quant kernels (with 512-bit vectors), per 8 blocks (256 elements) 16 lanes: lane i
+     * holds {@code d} of block {@code i % 8} (see {@link SubBlockSums#spread}).
+     */
+    final float[] kd;
+    /** Also per 8 blocks 16 lanes: lane i &lt; 8 holds {@code dsum} of block i, lanes 8-15 zero. */
+    final float[] kdsum;
     private int cols;
 
     public Q8Activations(int maxCols) {
@@ -49,6 +56,8 @@ public final class Q8Activations {
         this.q4b = new short[lanes * 16];
         this.q4offset = new int[lanes * 2];
         this.q4d = new float[lanes * 2];
+        this.kd = new float[lanes * 2];
+        this.kdsum = new float[lanes * 2];
     }
 
     /** Quantizes {@code x[off .. off + cols)}; cols must be a multiple of 32. */
@@ -110,6 +119,9 @@ public final class Q8Activations {
             q4offset[2 * b] = -8 * sum;
             q4d[2 * b] = d[b];
             q4d[2 * b + 1] = d[b];
+            kd[(b / 8) * 16 + b % 8] = d[b];
+            kd[(b / 8) * 16 + 8 + b % 8] = d[b];
+            kdsum[(b / 8) * 16 + b % 8] = dsum[b];
         }
     }
 

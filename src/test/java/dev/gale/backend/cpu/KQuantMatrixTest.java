@@ -38,6 +38,33 @@ class KQuantMatrixTest {
         return new Tensor("w", type, rows, cols, data);
     }
 
+    /**
+     * The vector dequantization of each super-block-aligned piece of each row is the scalar format's
+     * to the bit (both round {@code (d * sc) * q} and then subtract {@code dmin * m}).
+     */
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void dequantizeMatchesTheScalarFormatExactly(GGMLType type, int rows, int cols) {
+        CpuMatrix m = CpuMatrix.of(randomMatrix(type, rows, cols, rows * 13L + cols));
+        long rowBytes = type.byteSize(cols);
+        for (int r = 0; r < rows; r++) {
+            float[] expected = new float[cols];
+            Formats.of(type).dequantize(m.tensor().data(), r * rowBytes, expected, 0, cols);
+            for (int col0 = 0; col0 < cols; col0 += 256) {
+                for (int n = 256; col0 + n <= cols; n += 256) {
+                    float[] actual = new float[n + 5];
+                    m.dequantize(r, col0, n, actual, 5);
+                    for (int i = 0; i < n; i++) {
+                        if (Float.floatToIntBits(expected[col0 + i]) != Float.floatToIntBits(actual[5 + i])) {
+                            throw new AssertionError(type + " row " + r + " element " + (col0 + i) + ": expected "
+                                    + expected[col0 + i] + ", got " + actual[5 + i]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("shapes")
     void dotMatchesScalarDot(GGMLType type, int rows, int cols) {
