@@ -20,10 +20,8 @@ import java.nio.ByteOrder;
  * (low nibbles, then high).
  */
 final class Q4_KMatrix extends CpuMatrix {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
     private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
     /** Dequantization: floats of the preferred width, and bytes as many as its lanes. */
     private static final VectorSpecies<Float> FP = FloatVector.SPECIES_PREFERRED;
     private static final int LP = FP.length();
@@ -36,32 +34,37 @@ final class Q4_KMatrix extends CpuMatrix {
         super(t);
     }
 
+    /** Nibbles widened to 32-bit lanes as in {@link #dequantize}, {@code fma(q, d sc, -dmin m)} times x. */
     @Override
     public float dot(int row, float[] x, int xOffset) {
         long base = row * rowBytes;
-        FloatVector acc = FloatVector.zero(F);
+        MemorySegment seg = data;
+        FloatVector accLo = FloatVector.zero(FP);
+        FloatVector accHi = FloatVector.zero(FP);
         for (int b = 0; b < cols / BLOCK; b++) {
             long block = base + (long) b * BYTES;
-            float d = Float.float16ToFloat(data.get(Layouts.I16, block));
-            float dmin = Float.float16ToFloat(data.get(Layouts.I16, block + 2));
+            float d = Float.float16ToFloat(seg.get(Layouts.I16, block));
+            float dmin = Float.float16ToFloat(seg.get(Layouts.I16, block + 2));
+            long sc = KQuants.packedScales(seg, block + 4);
+            long mn = KQuants.packedMins(seg, block + 4);
             for (int g = 0; g < 4; g++) {
-                // sub-block 2g in the low nibbles, 2g + 1 in the high ones: w = (d * sc) * q - dmin * m
-                FloatVector dLo = FloatVector.broadcast(F, d * KQuants.scale(data, block + 4, 2 * g));
-                FloatVector mLo = FloatVector.broadcast(F, -(dmin * KQuants.min(data, block + 4, 2 * g)));
-                FloatVector dHi = FloatVector.broadcast(F, d * KQuants.scale(data, block + 4, 2 * g + 1));
-                FloatVector mHi = FloatVector.broadcast(F, -(dmin * KQuants.min(data, block + 4, 2 * g + 1)));
+                int shift = 16 * g;
+                FloatVector dLo = FloatVector.broadcast(FP, d * (int) ((sc >>> shift) & 0xFF));
+                FloatVector mLo = FloatVector.broadcast(FP, -(dmin * (int) ((mn >>> shift) & 0xFF)));
+                FloatVector dHi = FloatVector.broadcast(FP, d * (int) ((sc >>> (shift + 8)) & 0xFF));
+                FloatVector mHi = FloatVector.broadcast(FP, -(dmin * (int) ((mn >>> (shift + 8)) & 0xFF)));
                 int xg = xOffset + b * BLOCK + 64 * g;
-                for (int l = 0; l < 32; l += 8) {
-                    ByteVector q = ByteVector.fromMemorySegment(B, data, block + 16 + 32 * g + l, ByteOrder.LITTLE_ENDIAN);
-                    FloatVector lo = (FloatVector) q.and((byte) 0x0F).convertShape(VectorOperators.B2F, F, 0);
-                    FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4)
-                            .convertShape(VectorOperators.B2F, F, 0);
-                    acc = lo.fma(dLo, mLo).fma(FloatVector.fromArray(F, x, xg + l), acc);
-                    acc = hi.fma(dHi, mHi).fma(FloatVector.fromArray(F, x, xg + 32 + l), acc);
+                for (int l = 0; l < 32; l += LP) {
+                    IntVector q = (IntVector) ByteVector.fromMemorySegment(BP, seg, block + 16 + 32 * g + l,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, IP, 0);
+                    FloatVector lo = (FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0);
+                    FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
+                    accLo = lo.fma(dLo, mLo).fma(FloatVector.fromArray(FP, x, xg + l), accLo);
+                    accHi = hi.fma(dHi, mHi).fma(FloatVector.fromArray(FP, x, xg + 32 + l), accHi);
                 }
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return accLo.add(accHi).reduceLanes(VectorOperators.ADD);
     }
 
     /**
@@ -129,10 +132,14 @@ final class Q4_KMatrix extends CpuMatrix {
             long sc = KQuants.packedScales(seg, block + 4);
             long mn = KQuants.packedMins(seg, block + 4);
             int xb = b * BLOCK;
-            ShortVector w0 = Lanes.bytes(seg, block + 16);
-            ShortVector w1 = Lanes.bytes(seg, block + 48);
-            ShortVector w2 = Lanes.bytes(seg, block + 80);
-            ShortVector w3 = Lanes.bytes(seg, block + 112);
+            ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(Lanes.B256, seg, block + 16, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, Lanes.S512, 0);
+            ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(Lanes.B256, seg, block + 48, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, Lanes.S512, 0);
+            ShortVector w2 = (ShortVector) ByteVector.fromMemorySegment(Lanes.B256, seg, block + 80, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, Lanes.S512, 0);
+            ShortVector w3 = (ShortVector) ByteVector.fromMemorySegment(Lanes.B256, seg, block + 112, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, Lanes.S512, 0);
             ShortVector p0 = w0.and((short) 0x0F).mul(ShortVector.fromArray(Lanes.S512, xq, xb));
             ShortVector p1 = w0.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(Lanes.S512, xq, xb + 32));
             ShortVector p2 = w1.and((short) 0x0F).mul(ShortVector.fromArray(Lanes.S512, xq, xb + 64));
