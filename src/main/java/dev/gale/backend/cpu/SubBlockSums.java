@@ -1,15 +1,27 @@
 package dev.gale.backend.cpu;
 
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
- * Sums of 16-bit products per sub-block of a K-quant super-block, on 512-bit vectors (32 lanes):
- * a tree of two-source word permutes (AVX-512 BW). {@link #pairs} halves two vectors into one,
- * so the 8 vectors of 32 products of a 256-element super-block become, after three levels, one
- * vector of 8-element sums; a last step adds adjacent lanes into 32-bit lanes. Each level keeps
- * the lanes of a sub-block together, in order; the callers bound the sums of each level to 16 bits.
+ * The permutes with which the 8-bit K-quant kernels sum 16-bit products per sub-block of a
+ * 256-element super-block, on 512-bit vectors (32 lanes) with two-source word permutes (AVX-512
+ * BW). One level {@code pairs(p, q) = EVEN.selectFrom(p, q) + ODD.selectFrom(p, q)} halves two
+ * vectors into one: lane i &lt; 16 is {@code p[2i] + p[2i + 1]}, lane 16 + i is
+ * {@code q[2i] + q[2i + 1]}, so the lanes of a sub-block stay together and in order. Three levels
+ * turn the 8 vectors of products of a super-block into one vector of 8-element sums, and a last
+ * step adds adjacent 16-bit lanes into 32-bit lanes: {@code (i + (i << 16)) >> 16} of the int
+ * lanes i where the sum fits 16 bits, {@code ((i << 16) >> 16) + (i >> 16)} where it needs 17.
+ * The callers bound the sums of each level to 16 bits.
+ *
+ * <p>For 32-element sub-blocks (Q4_K, Q5_K) the last 16-bit level uses {@code SPREAD_A/B}
+ * instead: from eight groups of 8 lanes (group j at lanes 8j.. of p then q) it leaves 32-bit
+ * lane i for group {@code i % 8} (its first four lanes for i &lt; 8, the other four for i &ge; 8),
+ * so that the eight sub-block scales, as 16 bytes holding them twice, widen straight into the
+ * matching lanes.
+ *
+ * <p>The kernels write these steps out rather than call helpers: in a method with this many
+ * Vector API operations the JIT runs out of its inlining budget for plain calls
+ * (NodeCountInliningCutoff), and vectors passed to a call left out of line are boxed on the heap.
  */
 final class SubBlockSums {
     /** Whether the K-quant 8-bit kernels are used: 512-bit vectors with word permutes. */
@@ -29,12 +41,10 @@ final class SubBlockSums {
         }
         EVEN = ShortVector.fromArray(Lanes.S512, even, 0);
         ODD = ShortVector.fromArray(Lanes.S512, odd, 0);
-        // from eight groups of 8 lanes (group j at 8j of the two sources): lanes 2i, 2i + 1 of the
-        // result sum lanes of group i % 8, the first 8 pairs of lanes the first half of the group
         short[] a = new short[32];
         short[] b = new short[32];
         for (int k = 0; k < 32; k++) {
-            int i = k / 2;
+            int i = k / 2; // the 32-bit lane
             a[k] = (short) (8 * (i % 8) + 4 * (i / 8) + 2 * (k % 2));
             b[k] = (short) (a[k] + 1);
         }
@@ -43,26 +53,5 @@ final class SubBlockSums {
     }
 
     private SubBlockSums() {
-    }
-
-    /** Sums of adjacent lanes: lane i &lt; 16 is p[2i] + p[2i + 1], lane 16 + i is q[2i] + q[2i + 1]. */
-    static ShortVector pairs(ShortVector p, ShortVector q) {
-        return EVEN.selectFrom(p, q).add(ODD.selectFrom(p, q));
-    }
-
-    /**
-     * For eight groups of 8 lanes (group j: lanes 8j.. of p then q, j &lt; 4 in p): pair sums
-     * arranged so that 32-bit lane i of {@link Lanes#pairSums} of the result belongs to group
-     * {@code i % 8}; each group's two 32-bit lanes hold its first and its second four lanes.
-     */
-    static ShortVector spread(ShortVector p, ShortVector q) {
-        return SPREAD_A.selectFrom(p, q).add(SPREAD_B.selectFrom(p, q));
-    }
-
-    /** Lane i = p[2i] + p[2i + 1] in 32 bits (for sums that need 17 bits). */
-    static IntVector widePairSums(ShortVector p) {
-        IntVector i = p.reinterpretAsInts();
-        return i.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                .add(i.lanewise(VectorOperators.ASHR, 16));
     }
 }
