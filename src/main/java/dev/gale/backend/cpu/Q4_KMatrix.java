@@ -105,23 +105,28 @@ final class Q4_KMatrix extends CpuMatrix {
     }
 
     /**
-     * Per super-block: the four groups of 32 bytes widened to 16-bit lanes, low and high nibbles
-     * times their sub-blocks' 8-bit activations (8 vectors of products up to 15 x 127), summed per
-     * sub-block by {@link SubBlockSums} (sums of 16 products, at most 30480, fit 16 bits), then
-     * in float times {@code d sc_j d_x}: one FMA per super-block. The mins come in as
+     * Per super-block, 64 bytes (two groups) at a time read as 32 16-bit lanes, each holding two
+     * neighbouring bytes: {@code v & 0x0F0F} holds two low nibbles {@code a + 256 b} (elements 2i,
+     * 2i + 1 of a sub-block), and {@code v * kpa + (v >>> 8) * kpb} with {@code kpa = x[2i]},
+     * {@code kpb = x[2i + 1] - 256 x[2i]} ({@link Q8Activations}) is their pair sum
+     * {@code a x[2i] + b x[2i + 1]} (16-bit products may wrap, the sum, at most 3810, fits); the
+     * same for the high nibbles. The four vectors of pair sums (sub-blocks 0|2, 1|3, 4|6, 5|7) are
+     * summed per sub-block by {@link SubBlockSums} (sums of 16 products, at most 30480, fit 16
+     * bits), then in float times {@code d sc_j d_x}: one FMA per super-block. The mins come in as
      * {@code dmin m_j d_x sum(q_x)} (eight lanes of a vector, the other eight times zero).
      */
     @Override
     public float dotQ8(int row, Q8Activations x) {
         long base = row * rowBytes;
         MemorySegment seg = data;
-        short[] xq = x.q;
+        short[] xa = x.kpa;
+        short[] xb = x.kpb;
         float[] kd = x.kd;
         float[] xs = x.kdsum;
         ShortVector E = SubBlockSums.EVEN;
         ShortVector O = SubBlockSums.ODD;
-        ShortVector SA = SubBlockSums.SPREAD_A;
-        ShortVector SB = SubBlockSums.SPREAD_B;
+        ShortVector SA = SubBlockSums.SWAPPED_SPREAD_A;
+        ShortVector SB = SubBlockSums.SWAPPED_SPREAD_B;
         FloatVector acc = FloatVector.zero(F512);
         FloatVector accMin = FloatVector.zero(F512);
         int blocks = cols / BLOCK;
@@ -131,38 +136,31 @@ final class Q4_KMatrix extends CpuMatrix {
             float dmin = Float.float16ToFloat(seg.get(Layouts.I16, block + 2));
             long sc = KQuants.packedScales(seg, block + 4);
             long mn = KQuants.packedMins(seg, block + 4);
-            int xb = b * BLOCK;
-            ShortVector w0 = (ShortVector) ByteVector.fromMemorySegment(Lanes.B256, seg, block + 16, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, Lanes.S512, 0);
-            ShortVector w1 = (ShortVector) ByteVector.fromMemorySegment(Lanes.B256, seg, block + 48, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, Lanes.S512, 0);
-            ShortVector w2 = (ShortVector) ByteVector.fromMemorySegment(Lanes.B256, seg, block + 80, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, Lanes.S512, 0);
-            ShortVector w3 = (ShortVector) ByteVector.fromMemorySegment(Lanes.B256, seg, block + 112, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, Lanes.S512, 0);
-            ShortVector p0 = w0.and((short) 0x0F).mul(ShortVector.fromArray(Lanes.S512, xq, xb));
-            ShortVector p1 = w0.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(Lanes.S512, xq, xb + 32));
-            ShortVector p2 = w1.and((short) 0x0F).mul(ShortVector.fromArray(Lanes.S512, xq, xb + 64));
-            ShortVector p3 = w1.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(Lanes.S512, xq, xb + 96));
-            ShortVector p4 = w2.and((short) 0x0F).mul(ShortVector.fromArray(Lanes.S512, xq, xb + 128));
-            ShortVector p5 = w2.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(Lanes.S512, xq, xb + 160));
-            ShortVector p6 = w3.and((short) 0x0F).mul(ShortVector.fromArray(Lanes.S512, xq, xb + 192));
-            ShortVector p7 = w3.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(Lanes.S512, xq, xb + 224));
-            // SubBlockSums.pairs and spread, written out: the JIT inlines Vector API calls late, but
-            // gives up on plain calls once a method this size has used its inlining budget
+            int xo = b * 128;
+            ShortVector v = ShortVector.fromMemorySegment(Lanes.S512, seg, block + 16, ByteOrder.LITTLE_ENDIAN);
+            ShortVector lo = v.and((short) 0x0F0F);
+            ShortVector hi = v.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F);
+            ShortVector p0 = lo.mul(ShortVector.fromArray(Lanes.S512, xa, xo))
+                    .add(lo.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(Lanes.S512, xb, xo)));
+            ShortVector p1 = hi.mul(ShortVector.fromArray(Lanes.S512, xa, xo + 32))
+                    .add(hi.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(Lanes.S512, xb, xo + 32)));
+            v = ShortVector.fromMemorySegment(Lanes.S512, seg, block + 80, ByteOrder.LITTLE_ENDIAN);
+            lo = v.and((short) 0x0F0F);
+            hi = v.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F);
+            ShortVector p2 = lo.mul(ShortVector.fromArray(Lanes.S512, xa, xo + 64))
+                    .add(lo.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(Lanes.S512, xb, xo + 64)));
+            ShortVector p3 = hi.mul(ShortVector.fromArray(Lanes.S512, xa, xo + 96))
+                    .add(hi.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(Lanes.S512, xb, xo + 96)));
+            // SubBlockSums' levels written out (see there): sub-blocks 0, 2, 1, 3 | 4, 6, 5, 7, then spread
             ShortVector a0 = E.selectFrom(p0, p1).add(O.selectFrom(p0, p1));
             ShortVector a1 = E.selectFrom(p2, p3).add(O.selectFrom(p2, p3));
-            ShortVector a2 = E.selectFrom(p4, p5).add(O.selectFrom(p4, p5));
-            ShortVector a3 = E.selectFrom(p6, p7).add(O.selectFrom(p6, p7));
-            ShortVector s03 = E.selectFrom(a0, a1).add(O.selectFrom(a0, a1));
-            ShortVector s47 = E.selectFrom(a2, a3).add(O.selectFrom(a2, a3));
-            IntVector c = SA.selectFrom(s03, s47).add(SB.selectFrom(s03, s47)).reinterpretAsInts();
+            IntVector c = SA.selectFrom(a0, a1).add(SB.selectFrom(a0, a1)).reinterpretAsInts();
             IntVector sums = c.add(c.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
             FloatVector scales = (FloatVector) ((IntVector) LongVector.broadcast(LongVector.SPECIES_128, sc)
                     .reinterpretAsBytes().convertShape(VectorOperators.ZERO_EXTEND_B2I, I512, 0))
                     .convert(VectorOperators.I2F, 0);
             acc = ((FloatVector) sums.convert(VectorOperators.I2F, 0))
-                    .fma(scales.mul(FloatVector.fromArray(F512, kd, 2 * b * 8)).mul(d), acc);
+                    .fma(scales.mul(FloatVector.fromArray(F512, kd, 16 * b)).mul(d), acc);
             FloatVector mins = (FloatVector) ((IntVector) LongVector.broadcast(LongVector.SPECIES_128, mn)
                     .reinterpretAsBytes().convertShape(VectorOperators.ZERO_EXTEND_B2I, I512, 0))
                     .convert(VectorOperators.I2F, 0);

@@ -44,6 +44,14 @@ public final class Q8Activations {
     final float[] kd;
     /** Also per 8 blocks 16 lanes: lane i &lt; 8 holds {@code dsum} of block i, lanes 8-15 zero. */
     final float[] kdsum;
+    /**
+     * The pair layout of {@link Q4_KMatrix#dotQ8}: per 256 elements 128 lanes, lane
+     * {@code 64(g / 2) + 32t + 16(g % 2) + i} for element {@code e = 64g + 32t + 2i} (group g of 64,
+     * t = 0 for its first 32 elements, 1 for the rest) holding {@code kpa = q[e]} and
+     * {@code kpb = q[e + 1] - 256 q[e]} (16-bit, may wrap).
+     */
+    final short[] kpa;
+    final short[] kpb;
     private int cols;
 
     public Q8Activations(int maxCols) {
@@ -58,6 +66,8 @@ public final class Q8Activations {
         this.q4d = new float[lanes * 2];
         this.kd = new float[lanes * 2];
         this.kdsum = new float[lanes * 2];
+        this.kpa = new short[lanes * 16];
+        this.kpb = new short[lanes * 16];
     }
 
     /** Quantizes {@code x[off .. off + cols)}; cols must be a multiple of 32. */
@@ -122,6 +132,14 @@ public final class Q8Activations {
             kd[(b / 8) * 16 + b % 8] = d[b];
             kd[(b / 8) * 16 + 8 + b % 8] = d[b];
             kdsum[(b / 8) * 16 + b % 8] = dsum[b];
+        }
+        for (int lane = 0; lane < blocks / 8 * 128; lane++) {
+            int i = lane % 16;
+            int g = 2 * ((lane % 128) / 64) + (lane % 32) / 16;
+            int t = (lane % 64) / 32;
+            int e = (lane / 128) * 256 + 64 * g + 32 * t + 2 * i;
+            kpa[lane] = q[e];
+            kpb[lane] = (short) (q[e + 1] - 256 * q[e]);
         }
     }
 

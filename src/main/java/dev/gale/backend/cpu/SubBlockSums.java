@@ -31,6 +31,12 @@ final class SubBlockSums {
     static final ShortVector ODD;
     static final ShortVector SPREAD_A;
     static final ShortVector SPREAD_B;
+    /**
+     * {@code SPREAD_A/B} for groups in the order 0, 2, 1, 3, 4, 6, 5, 7 (as {@link Q4_KMatrix#dotQ8}
+     * leaves them): 32-bit lane i still for group {@code i % 8}.
+     */
+    static final ShortVector SWAPPED_SPREAD_A;
+    static final ShortVector SWAPPED_SPREAD_B;
 
     static {
         short[] even = new short[32];
@@ -50,6 +56,14 @@ final class SubBlockSums {
         }
         SPREAD_A = ShortVector.fromArray(Lanes.S512, a, 0);
         SPREAD_B = ShortVector.fromArray(Lanes.S512, b, 0);
+        int[] at = {0, 2, 1, 3, 4, 6, 5, 7}; // where group j is
+        for (int k = 0; k < 32; k++) {
+            int i = k / 2;
+            a[k] = (short) (8 * at[i % 8] + 4 * (i / 8) + 2 * (k % 2));
+            b[k] = (short) (a[k] + 1);
+        }
+        SWAPPED_SPREAD_A = ShortVector.fromArray(Lanes.S512, a, 0);
+        SWAPPED_SPREAD_B = ShortVector.fromArray(Lanes.S512, b, 0);
     }
 
     private SubBlockSums() {
