@@ -31,6 +31,9 @@ final class Q6_KMatrix extends CpuMatrix {
     private static final int LP = FP.length();
     private static final VectorSpecies<Integer> IP = VectorSpecies.of(int.class, FP.vectorShape());
     private static final VectorSpecies<Byte> BP = ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(LP * 8));
+    /** Lanes 16-31 of the doubled {@code qh} shifted by 2 (quarters 1 and 3). */
+    private static final ShortVector SHIFTS = ShortVector.fromArray(Lanes.S512, new short[] {
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2}, 0);
     private static final int BLOCK = 256;
     private static final int BYTES = 210;
 
@@ -112,58 +115,62 @@ final class Q6_KMatrix extends CpuMatrix {
     }
 
     /**
-     * Per super-block: per 128-element half its 64 low-nibble bytes and 32 high-bit bytes widened
-     * to 16-bit lanes, the four quarters' levels assembled there, {@code (q - 32)} times the 8-bit
-     * activations (|product| &lt;= 32 x 127), then summed per 16-element sub-block by the
-     * {@link SubBlockSums} tree: three levels of pair sums (8 products, at most 32512, fit 16 bits)
-     * and a last widening one, leaving 32-bit lane s for sub-block s; in float times
-     * {@code d sc_s d_x}, one FMA per super-block.
+     * Per 128-element half: its 64 {@code ql} bytes read as 32 16-bit lanes, lane j holding the
+     * low nibbles of elements 2j, 2j + 1 of the half (quarters 0, 1) and the high nibbles of
+     * elements 64 + 2j, 64 + 2j + 1 (quarters 2, 3); its 32 {@code qh} bytes twice (lanes 16-31
+     * shifted by 2, for quarters 1 and 3) supply the top bits. The unsigned levels
+     * {@code a + 256 b} (0..63 each) give pair sums {@code v * ppa + (v >>> 8) * ppb = a x[2j] +
+     * b x[2j + 1]} (at most 16002; see {@link Q8Activations}); one level of {@link SubBlockSums}
+     * (sums of 4 pairs fit 16 bits), a widening one and one on 32-bit lanes leave lane s for
+     * 16-element sub-block s, where {@code -32 sum(q_x)} takes out the levels' offset; in float
+     * times {@code d sc_s d_x}, one FMA per super-block.
      */
     @Override
     public float dotQ8(int row, Q8Activations x) {
         long base = row * rowBytes;
         MemorySegment seg = data;
-        short[] xq = x.q;
+        short[] xa = x.ppa;
+        short[] xb = x.ppb;
+        int[] off16 = x.off16;
         float[] xd = x.q4d; // lane 2b + e: d of block b, so lane s of super-block b: d of its block s / 2
         ShortVector E = SubBlockSums.EVEN;
         ShortVector O = SubBlockSums.ODD;
+        IntVector EI = SubBlockSums.EVEN_INTS;
+        IntVector OI = SubBlockSums.ODD_INTS;
+        ShortVector lowTwice = SubBlockSums.LOW_TWICE;
+        ShortVector highTwice = SubBlockSums.HIGH_TWICE;
+        ShortVector shifts = SHIFTS;
         FloatVector acc = FloatVector.zero(F512);
         int blocks = cols / BLOCK;
         for (int b = 0; b < blocks; b++) {
             long block = base + (long) b * BYTES;
             float d = Float.float16ToFloat(seg.get(Layouts.I16, block + 208));
-            int xb = b * BLOCK;
-            ShortVector l0 = (ShortVector) ByteVector.fromMemorySegment(Lanes.B256, seg, block, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, Lanes.S512, 0);
-            ShortVector l1 = (ShortVector) ByteVector.fromMemorySegment(Lanes.B256, seg, block + 32, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, Lanes.S512, 0);
-            ShortVector h = (ShortVector) ByteVector.fromMemorySegment(Lanes.B256, seg, block + 128, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, Lanes.S512, 0);
-            ShortVector p0 = l0.and((short) 0x0F).or(h.and((short) 0x03).lanewise(VectorOperators.LSHL, 4))
-                    .sub((short) 32).mul(ShortVector.fromArray(Lanes.S512, xq, xb));
-            ShortVector p1 = l1.and((short) 0x0F).or(h.and((short) 0x0C).lanewise(VectorOperators.LSHL, 2))
-                    .sub((short) 32).mul(ShortVector.fromArray(Lanes.S512, xq, xb + 32));
-            ShortVector p2 = l0.lanewise(VectorOperators.LSHR, 4).or(h.and((short) 0x30))
-                    .sub((short) 32).mul(ShortVector.fromArray(Lanes.S512, xq, xb + 64));
-            ShortVector p3 = l1.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2).and((short) 0x30))
-                    .sub((short) 32).mul(ShortVector.fromArray(Lanes.S512, xq, xb + 96));
-            ShortVector a0 = E.selectFrom(p0, p1).add(O.selectFrom(p0, p1));
-            ShortVector a1 = E.selectFrom(p2, p3).add(O.selectFrom(p2, p3));
-            ShortVector s0 = E.selectFrom(a0, a1).add(O.selectFrom(a0, a1));
-            l0 = (ShortVector) ByteVector.fromMemorySegment(Lanes.B256, seg, block + 64, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, Lanes.S512, 0);
-            l1 = (ShortVector) ByteVector.fromMemorySegment(Lanes.B256, seg, block + 96, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, Lanes.S512, 0);
-            h = (ShortVector) ByteVector.fromMemorySegment(Lanes.B256, seg, block + 160, ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2S, Lanes.S512, 0);
-            p0 = l0.and((short) 0x0F).or(h.and((short) 0x03).lanewise(VectorOperators.LSHL, 4))
-                    .sub((short) 32).mul(ShortVector.fromArray(Lanes.S512, xq, xb + 128));
-            p1 = l1.and((short) 0x0F).or(h.and((short) 0x0C).lanewise(VectorOperators.LSHL, 2))
-                    .sub((short) 32).mul(ShortVector.fromArray(Lanes.S512, xq, xb + 160));
-            p2 = l0.lanewise(VectorOperators.LSHR, 4).or(h.and((short) 0x30))
-                    .sub((short) 32).mul(ShortVector.fromArray(Lanes.S512, xq, xb + 192));
-            p3 = l1.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2).and((short) 0x30))
-                    .sub((short) 32).mul(ShortVector.fromArray(Lanes.S512, xq, xb + 224));
-            a0 = E.selectFrom(p0, p1).add(O.selectFrom(p0, p1));
-            a1 = E.selectFrom(p2, p3).add(O.selectFrom(p2, p3));
-            ShortVector s1 = E.selectFrom(a0, a1).add(O.selectFrom(a0, a1));
-            IntVector c = E.selectFrom(s0, s1).add(O.selectFrom(s0, s1)).reinterpretAsInts();
-            IntVector sums = c.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
-                    .add(c.lanewise(VectorOperators.ASHR, 16));
+            int xo = b * 128;
+            ShortVector qh = ShortVector.fromMemorySegment(Lanes.S512, seg, block + 128, ByteOrder.LITTLE_ENDIAN);
+            ShortVector v = ShortVector.fromMemorySegment(Lanes.S512, seg, block, ByteOrder.LITTLE_ENDIAN);
+            ShortVector h = lowTwice.selectFrom(qh).lanewise(VectorOperators.LSHR, shifts);
+            ShortVector q = v.and((short) 0x0F0F).or(h.and((short) 0x0303).lanewise(VectorOperators.LSHL, 4));
+            ShortVector p0 = q.mul(ShortVector.fromArray(Lanes.S512, xa, xo))
+                    .add(q.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(Lanes.S512, xb, xo)));
+            q = v.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F).or(h.and((short) 0x3030));
+            ShortVector p1 = q.mul(ShortVector.fromArray(Lanes.S512, xa, xo + 32))
+                    .add(q.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(Lanes.S512, xb, xo + 32)));
+            v = ShortVector.fromMemorySegment(Lanes.S512, seg, block + 64, ByteOrder.LITTLE_ENDIAN);
+            h = highTwice.selectFrom(qh).lanewise(VectorOperators.LSHR, shifts);
+            q = v.and((short) 0x0F0F).or(h.and((short) 0x0303).lanewise(VectorOperators.LSHL, 4));
+            ShortVector p2 = q.mul(ShortVector.fromArray(Lanes.S512, xa, xo + 64))
+                    .add(q.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(Lanes.S512, xb, xo + 64)));
+            q = v.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F).or(h.and((short) 0x3030));
+            ShortVector p3 = q.mul(ShortVector.fromArray(Lanes.S512, xa, xo + 96))
+                    .add(q.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(Lanes.S512, xb, xo + 96)));
+            // sub-blocks 0-3 | 4-7 | 8-11 | 12-15, 8 lanes each; sums of 4 pairs in 16 bits, then 32
+            IntVector c0 = E.selectFrom(p0, p1).add(O.selectFrom(p0, p1)).reinterpretAsInts();
+            IntVector c1 = E.selectFrom(p2, p3).add(O.selectFrom(p2, p3)).reinterpretAsInts();
+            c0 = c0.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(c0.lanewise(VectorOperators.ASHR, 16));
+            c1 = c1.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .add(c1.lanewise(VectorOperators.ASHR, 16));
+            IntVector sums = EI.selectFrom(c0, c1).add(OI.selectFrom(c0, c1)).add(IntVector.fromArray(I512, off16, 16 * b));
             FloatVector scales = (FloatVector) ByteVector.fromMemorySegment(B128, seg, block + 192, ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.B2I, I512, 0).convert(VectorOperators.I2F, 0);
             acc = ((FloatVector) sums.convert(VectorOperators.I2F, 0))

@@ -52,6 +52,14 @@ public final class Q8Activations {
      */
     final short[] kpa;
     final short[] kpb;
+    /**
+     * The pair layout of {@link Q6_KMatrix#dotQ8}: lane {@code j} for elements {@code 2j, 2j + 1}:
+     * {@code ppa = q[2j]}, {@code ppb = q[2j + 1] - 256 q[2j]}; and per 16 elements
+     * {@code off16 = -32 sum(q)}.
+     */
+    final short[] ppa;
+    final short[] ppb;
+    final int[] off16;
     private int cols;
 
     public Q8Activations(int maxCols) {
@@ -68,6 +76,9 @@ public final class Q8Activations {
         this.kdsum = new float[lanes * 2];
         this.kpa = new short[lanes * 16];
         this.kpb = new short[lanes * 16];
+        this.ppa = new short[lanes * 16];
+        this.ppb = new short[lanes * 16];
+        this.off16 = new int[lanes * 2];
     }
 
     /** Quantizes {@code x[off .. off + cols)}; cols must be a multiple of 32. */
@@ -140,6 +151,17 @@ public final class Q8Activations {
             int e = (lane / 128) * 256 + 64 * g + 32 * t + 2 * i;
             kpa[lane] = q[e];
             kpb[lane] = (short) (q[e + 1] - 256 * q[e]);
+        }
+        for (int j = 0; j < blocks * 16; j++) {
+            ppa[j] = q[2 * j];
+            ppb[j] = (short) (q[2 * j + 1] - 256 * q[2 * j]);
+        }
+        for (int k = 0; k < blocks * 2; k++) {
+            int sum = 0;
+            for (int i = 0; i < 16; i++) {
+                sum += q[16 * k + i];
+            }
+            off16[k] = -32 * sum;
         }
     }
 

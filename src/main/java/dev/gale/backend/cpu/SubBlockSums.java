@@ -1,5 +1,6 @@
 package dev.gale.backend.cpu;
 
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 
 /**
@@ -37,6 +38,12 @@ final class SubBlockSums {
      */
     static final ShortVector SWAPPED_SPREAD_A;
     static final ShortVector SWAPPED_SPREAD_B;
+    /** 32-bit lanes: {@code pairs} on 16 lanes. */
+    static final IntVector EVEN_INTS;
+    static final IntVector ODD_INTS;
+    /** Single-source: the low / high 16 lanes twice. */
+    static final ShortVector LOW_TWICE;
+    static final ShortVector HIGH_TWICE;
 
     static {
         short[] even = new short[32];
@@ -64,6 +71,22 @@ final class SubBlockSums {
         }
         SWAPPED_SPREAD_A = ShortVector.fromArray(Lanes.S512, a, 0);
         SWAPPED_SPREAD_B = ShortVector.fromArray(Lanes.S512, b, 0);
+        int[] evenInts = new int[16];
+        int[] oddInts = new int[16];
+        for (int i = 0; i < 16; i++) {
+            evenInts[i] = i < 8 ? 2 * i : 16 + 2 * (i - 8);
+            oddInts[i] = evenInts[i] + 1;
+        }
+        EVEN_INTS = IntVector.fromArray(IntVector.SPECIES_512, evenInts, 0);
+        ODD_INTS = IntVector.fromArray(IntVector.SPECIES_512, oddInts, 0);
+        short[] low = new short[32];
+        short[] high = new short[32];
+        for (int i = 0; i < 32; i++) {
+            low[i] = (short) (i % 16);
+            high[i] = (short) (16 + i % 16);
+        }
+        LOW_TWICE = ShortVector.fromArray(Lanes.S512, low, 0);
+        HIGH_TWICE = ShortVector.fromArray(Lanes.S512, high, 0);
     }
 
     private SubBlockSums() {
