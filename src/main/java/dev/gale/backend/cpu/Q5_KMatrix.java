@@ -28,6 +28,9 @@ final class Q5_KMatrix extends CpuMatrix {
     private static final int LP = FP.length();
     private static final VectorSpecies<Integer> IP = VectorSpecies.of(int.class, FP.vectorShape());
     private static final VectorSpecies<Byte> BP = ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(LP * 8));
+    /** Per-lane shifts of the doubled {@code qh}: sub-blocks 0 | 2 (and 1 | 3), then 4 | 6 (5 | 7). */
+    private static final ShortVector SHIFTS_01 = shifts(0, 2);
+    private static final ShortVector SHIFTS_23 = shifts(4, 6);
     private static final int BLOCK = 256;
     private static final int BYTES = 176;
 
@@ -115,21 +118,27 @@ final class Q5_KMatrix extends CpuMatrix {
     }
 
     /**
-     * As {@link Q4_KMatrix#dotQ8}, the 5th bits (qh widened to 16-bit lanes once per super-block,
-     * shifted up by 4) or-ed into the levels. Products are at most 31 x 127, so sums of 8 (31496)
-     * still fit 16 bits and the last pair sum widens to 32 bits.
+     * As {@link Q4_KMatrix#dotQ8} (pairs of levels in 16-bit lanes times pair-laid-out
+     * activations), with the 5th bits from {@code qh} read as 16 16-bit lanes, doubled by a word
+     * permute and shifted per lane to the bits of the two sub-blocks a vector covers. Levels are
+     * at most 31, so pair sums are at most 7874 and sums of 8 products 31496 (16 bits); the last
+     * pair sum widens to 32 bits.
      */
     @Override
     public float dotQ8(int row, Q8Activations x) {
         long base = row * rowBytes;
         MemorySegment seg = data;
-        short[] xq = x.q;
+        short[] xa = x.kpa;
+        short[] xb = x.kpb;
         float[] kd = x.kd;
         float[] xs = x.kdsum;
         ShortVector E = SubBlockSums.EVEN;
         ShortVector O = SubBlockSums.ODD;
-        ShortVector SA = SubBlockSums.SPREAD_A;
-        ShortVector SB = SubBlockSums.SPREAD_B;
+        ShortVector SA = SubBlockSums.SWAPPED_SPREAD_A;
+        ShortVector SB = SubBlockSums.SWAPPED_SPREAD_B;
+        ShortVector lowTwice = SubBlockSums.LOW_TWICE;
+        ShortVector shifts01 = SHIFTS_01;
+        ShortVector shifts23 = SHIFTS_23;
         FloatVector acc = FloatVector.zero(F512);
         FloatVector accMin = FloatVector.zero(F512);
         int blocks = cols / BLOCK;
@@ -139,40 +148,29 @@ final class Q5_KMatrix extends CpuMatrix {
             float dmin = Float.float16ToFloat(seg.get(Layouts.I16, block + 2));
             long sc = KQuants.packedScales(seg, block + 4);
             long mn = KQuants.packedMins(seg, block + 4);
-            int xb = b * BLOCK;
-            ShortVector h = ((ShortVector) ByteVector.fromMemorySegment(Lanes.B256, seg, block + 16, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, Lanes.S512, 0)).lanewise(VectorOperators.LSHL, 4);
-            ShortVector w = (ShortVector) ByteVector.fromMemorySegment(Lanes.B256, seg, block + 48, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, Lanes.S512, 0);
-            ShortVector p0 = w.and((short) 0x0F).or(h.and((short) 16))
-                    .mul(ShortVector.fromArray(Lanes.S512, xq, xb));
-            ShortVector p1 = w.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 1).and((short) 16))
-                    .mul(ShortVector.fromArray(Lanes.S512, xq, xb + 32));
-            w = (ShortVector) ByteVector.fromMemorySegment(Lanes.B256, seg, block + 80, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, Lanes.S512, 0);
-            ShortVector p2 = w.and((short) 0x0F).or(h.lanewise(VectorOperators.LSHR, 2).and((short) 16))
-                    .mul(ShortVector.fromArray(Lanes.S512, xq, xb + 64));
-            ShortVector p3 = w.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 3).and((short) 16))
-                    .mul(ShortVector.fromArray(Lanes.S512, xq, xb + 96));
-            w = (ShortVector) ByteVector.fromMemorySegment(Lanes.B256, seg, block + 112, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, Lanes.S512, 0);
-            ShortVector p4 = w.and((short) 0x0F).or(h.lanewise(VectorOperators.LSHR, 4).and((short) 16))
-                    .mul(ShortVector.fromArray(Lanes.S512, xq, xb + 128));
-            ShortVector p5 = w.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 5).and((short) 16))
-                    .mul(ShortVector.fromArray(Lanes.S512, xq, xb + 160));
-            w = (ShortVector) ByteVector.fromMemorySegment(Lanes.B256, seg, block + 144, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, Lanes.S512, 0);
-            ShortVector p6 = w.and((short) 0x0F).or(h.lanewise(VectorOperators.LSHR, 6).and((short) 16))
-                    .mul(ShortVector.fromArray(Lanes.S512, xq, xb + 192));
-            ShortVector p7 = w.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 7).and((short) 16))
-                    .mul(ShortVector.fromArray(Lanes.S512, xq, xb + 224));
+            int xo = b * 128;
+            ShortVector qh = lowTwice.selectFrom(ShortVector.fromMemorySegment(Lanes.S512, seg, block + 16, ByteOrder.LITTLE_ENDIAN));
+            ShortVector v = ShortVector.fromMemorySegment(Lanes.S512, seg, block + 48, ByteOrder.LITTLE_ENDIAN);
+            ShortVector h = qh.lanewise(VectorOperators.LSHR, shifts01);
+            ShortVector lo = v.and((short) 0x0F0F).or(h.and((short) 0x0101).lanewise(VectorOperators.LSHL, 4));
+            ShortVector hi = v.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F)
+                    .or(h.and((short) 0x0202).lanewise(VectorOperators.LSHL, 3));
+            ShortVector p0 = lo.mul(ShortVector.fromArray(Lanes.S512, xa, xo))
+                    .add(lo.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(Lanes.S512, xb, xo)));
+            ShortVector p1 = hi.mul(ShortVector.fromArray(Lanes.S512, xa, xo + 32))
+                    .add(hi.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(Lanes.S512, xb, xo + 32)));
+            v = ShortVector.fromMemorySegment(Lanes.S512, seg, block + 112, ByteOrder.LITTLE_ENDIAN);
+            h = qh.lanewise(VectorOperators.LSHR, shifts23);
+            lo = v.and((short) 0x0F0F).or(h.and((short) 0x0101).lanewise(VectorOperators.LSHL, 4));
+            hi = v.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F)
+                    .or(h.and((short) 0x0202).lanewise(VectorOperators.LSHL, 3));
+            ShortVector p2 = lo.mul(ShortVector.fromArray(Lanes.S512, xa, xo + 64))
+                    .add(lo.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(Lanes.S512, xb, xo + 64)));
+            ShortVector p3 = hi.mul(ShortVector.fromArray(Lanes.S512, xa, xo + 96))
+                    .add(hi.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(Lanes.S512, xb, xo + 96)));
             ShortVector a0 = E.selectFrom(p0, p1).add(O.selectFrom(p0, p1));
             ShortVector a1 = E.selectFrom(p2, p3).add(O.selectFrom(p2, p3));
-            ShortVector a2 = E.selectFrom(p4, p5).add(O.selectFrom(p4, p5));
-            ShortVector a3 = E.selectFrom(p6, p7).add(O.selectFrom(p6, p7));
-            ShortVector s03 = E.selectFrom(a0, a1).add(O.selectFrom(a0, a1));
-            ShortVector s47 = E.selectFrom(a2, a3).add(O.selectFrom(a2, a3));
-            IntVector c = SA.selectFrom(s03, s47).add(SB.selectFrom(s03, s47)).reinterpretAsInts();
+            IntVector c = SA.selectFrom(a0, a1).add(SB.selectFrom(a0, a1)).reinterpretAsInts();
             IntVector sums = c.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
                     .add(c.lanewise(VectorOperators.ASHR, 16));
             FloatVector scales = (FloatVector) ((IntVector) LongVector.broadcast(LongVector.SPECIES_128, sc)
@@ -186,5 +184,13 @@ final class Q5_KMatrix extends CpuMatrix {
             accMin = mins.mul(dmin).fma(FloatVector.fromArray(F512, xs, 16 * b), accMin);
         }
         return acc.reduceLanes(VectorOperators.ADD) - accMin.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static ShortVector shifts(int low, int high) {
+        short[] s = new short[32];
+        for (int i = 0; i < 32; i++) {
+            s[i] = (short) (i < 16 ? low : high);
+        }
+        return ShortVector.fromArray(Lanes.S512, s, 0);
     }
 }
