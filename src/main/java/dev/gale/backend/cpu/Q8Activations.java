@@ -39,7 +39,7 @@ public final class Q8Activations {
     final float[] q4d;
     /**
      * For the K-quant kernels (with 512-bit vectors), per 8 blocks (256 elements) 16 lanes: lane i
-     * holds {@code d} of block {@code i % 8} (see {@link SubBlockSums#spread}).
+     * holds {@code d} of block {@code i % 8} (see {@link SubBlockSums}).
      */
     final float[] kd;
     /** Also per 8 blocks 16 lanes: lane i &lt; 8 holds {@code dsum} of block i, lanes 8-15 zero. */

@@ -4,21 +4,21 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 
 /**
- * The permutes with which the 8-bit K-quant kernels sum 16-bit products per sub-block of a
+ * The permutes with which the 8-bit K-quant kernels sum 16-bit pair sums per sub-block of a
  * 256-element super-block, on 512-bit vectors (32 lanes) with two-source word permutes (AVX-512
  * BW). One level {@code pairs(p, q) = EVEN.selectFrom(p, q) + ODD.selectFrom(p, q)} halves two
  * vectors into one: lane i &lt; 16 is {@code p[2i] + p[2i + 1]}, lane 16 + i is
- * {@code q[2i] + q[2i + 1]}, so the lanes of a sub-block stay together and in order. Three levels
- * turn the 8 vectors of products of a super-block into one vector of 8-element sums, and a last
- * step adds adjacent 16-bit lanes into 32-bit lanes: {@code (i + (i << 16)) >> 16} of the int
- * lanes i where the sum fits 16 bits, {@code ((i << 16) >> 16) + (i >> 16)} where it needs 17.
- * The callers bound the sums of each level to 16 bits.
+ * {@code q[2i] + q[2i + 1]}, so the lanes of a sub-block stay together and in order. A last step
+ * adds adjacent 16-bit lanes into 32-bit lanes: {@code (i + (i << 16)) >> 16} of the int lanes i
+ * where the sum fits 16 bits, {@code ((i << 16) >> 16) + (i >> 16)} where it needs 17. The
+ * callers bound the sums of each level to 16 bits.
  *
- * <p>For 32-element sub-blocks (Q4_K, Q5_K) the last 16-bit level uses {@code SPREAD_A/B}
- * instead: from eight groups of 8 lanes (group j at lanes 8j.. of p then q) it leaves 32-bit
- * lane i for group {@code i % 8} (its first four lanes for i &lt; 8, the other four for i &ge; 8),
- * so that the eight sub-block scales, as 16 bytes holding them twice, widen straight into the
- * matching lanes.
+ * <p>For 32-element sub-blocks (Q4_K, Q5_K), whose four vectors of pair sums hold sub-blocks
+ * 0|2, 1|3, 4|6, 5|7, the second level uses {@code SWAPPED_SPREAD_A/B} instead of EVEN/ODD: from
+ * eight groups of 8 lanes (in the order 0, 2, 1, 3, 4, 6, 5, 7 over p then q) it leaves 32-bit
+ * lane i for sub-block {@code i % 8} (its first four lanes for i &lt; 8, the other four for
+ * i &ge; 8), so that the eight sub-block scales, as 16 bytes holding them twice, widen straight
+ * into the matching lanes.
  *
  * <p>The kernels write these steps out rather than call helpers: in a method with this many
  * Vector API operations the JIT runs out of its inlining budget for plain calls
@@ -30,12 +30,7 @@ final class SubBlockSums {
 
     static final ShortVector EVEN;
     static final ShortVector ODD;
-    static final ShortVector SPREAD_A;
-    static final ShortVector SPREAD_B;
-    /**
-     * {@code SPREAD_A/B} for groups in the order 0, 2, 1, 3, 4, 6, 5, 7 (as {@link Q4_KMatrix#dotQ8}
-     * leaves them): 32-bit lane i still for group {@code i % 8}.
-     */
+    /** See above: 32-bit lane i of the pair sums for sub-block {@code i % 8}. */
     static final ShortVector SWAPPED_SPREAD_A;
     static final ShortVector SWAPPED_SPREAD_B;
     /** 32-bit lanes: {@code pairs} on 16 lanes. */
@@ -56,16 +51,9 @@ final class SubBlockSums {
         ODD = ShortVector.fromArray(Lanes.S512, odd, 0);
         short[] a = new short[32];
         short[] b = new short[32];
+        int[] at = {0, 2, 1, 3, 4, 6, 5, 7}; // where sub-block j's group of 8 lanes is
         for (int k = 0; k < 32; k++) {
             int i = k / 2; // the 32-bit lane
-            a[k] = (short) (8 * (i % 8) + 4 * (i / 8) + 2 * (k % 2));
-            b[k] = (short) (a[k] + 1);
-        }
-        SPREAD_A = ShortVector.fromArray(Lanes.S512, a, 0);
-        SPREAD_B = ShortVector.fromArray(Lanes.S512, b, 0);
-        int[] at = {0, 2, 1, 3, 4, 6, 5, 7}; // where group j is
-        for (int k = 0; k < 32; k++) {
-            int i = k / 2;
             a[k] = (short) (8 * at[i % 8] + 4 * (i / 8) + 2 * (k % 2));
             b[k] = (short) (a[k] + 1);
         }
