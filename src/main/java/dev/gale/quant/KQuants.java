@@ -2,6 +2,7 @@ package dev.gale.quant;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * What the K-quant formats share: super-blocks of 256 elements, the 12 bytes in which Q4_K and
@@ -19,6 +20,7 @@ public final class KQuants {
     public static final int QK = 256;
     /** Bytes of packed scales and mins in Q4_K and Q5_K. */
     public static final int SCALES_BYTES = 12;
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private KQuants() {
     }
@@ -37,6 +39,24 @@ public final class KQuants {
             return u8(s, off + j + 4) & 63;
         }
         return (u8(s, off + j + 4) >>> 4) | ((u8(s, off + j) >>> 6) << 4);
+    }
+
+    /**
+     * All eight 6-bit scales of the packed bytes at {@code off} at once: byte {@code j} of the
+     * result is {@link #scale}{@code (s, off, j)}. Bits 6-7 of bytes 0-3 become bits 4-5 of the
+     * upper four scales, in place, by one shift of the whole word.
+     */
+    public static long packedScales(MemorySegment s, long off) {
+        long lo = s.get(U32, off) & 0xFFFFFFFFL;
+        long hi = s.get(U32, off + 8) & 0xFFFFFFFFL;
+        return (lo & 0x3F3F3F3FL) | ((hi & 0x0F0F0F0FL) | ((lo >>> 2) & 0x30303030L)) << 32;
+    }
+
+    /** All eight 6-bit mins at once: byte {@code j} of the result is {@link #min}{@code (s, off, j)}. */
+    public static long packedMins(MemorySegment s, long off) {
+        long mid = s.get(U32, off + 4) & 0xFFFFFFFFL;
+        long hi = s.get(U32, off + 8) & 0xFFFFFFFFL;
+        return (mid & 0x3F3F3F3FL) | (((hi >>> 4) & 0x0F0F0F0FL) | ((mid >>> 2) & 0x30303030L)) << 32;
     }
 
     /** Writes eight 6-bit scales and mins as the 12 packed bytes at {@code off}. */

@@ -4,8 +4,11 @@ import dev.gale.model.Tensor;
 import dev.gale.quant.KQuants;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -14,12 +17,16 @@ import java.nio.ByteOrder;
 /**
  * Q4_K weights (see {@link dev.gale.quant.Q4_K}): per 256-element super-block F16 d and dmin, packed
  * 6-bit sub-block scales and mins, and 4 groups of 32 bytes holding two 32-element sub-blocks each
- * (low nibbles, then high). Each 8 levels are widened to floats and scaled in registers.
+ * (low nibbles, then high).
  */
 final class Q4_KMatrix extends CpuMatrix {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Byte> B = ByteVector.SPECIES_64;
+    private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
+    /** Dequantization: floats of the preferred width, and bytes as many as its lanes. */
+    private static final VectorSpecies<Float> FP = FloatVector.SPECIES_PREFERRED;
+    private static final int LP = FP.length();
+    private static final VectorSpecies<Integer> IP = VectorSpecies.of(int.class, FP.vectorShape());
+    private static final VectorSpecies<Byte> BP = ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(LP * 8));
     private static final int BLOCK = 256;
     private static final int BYTES = 144;
 
@@ -27,78 +34,138 @@ final class Q4_KMatrix extends CpuMatrix {
         super(t);
     }
 
+    /** Nibbles widened to 32-bit lanes as in {@link #dequantize}, {@code fma(q, d sc, -dmin m)} times x. */
     @Override
     public float dot(int row, float[] x, int xOffset) {
         long base = row * rowBytes;
-        FloatVector acc = FloatVector.zero(F);
+        MemorySegment seg = data;
+        FloatVector accLo = FloatVector.zero(FP);
+        FloatVector accHi = FloatVector.zero(FP);
         for (int b = 0; b < cols / BLOCK; b++) {
             long block = base + (long) b * BYTES;
-            float d = Float.float16ToFloat(data.get(Layouts.I16, block));
-            float dmin = Float.float16ToFloat(data.get(Layouts.I16, block + 2));
+            float d = Float.float16ToFloat(seg.get(Layouts.I16, block));
+            float dmin = Float.float16ToFloat(seg.get(Layouts.I16, block + 2));
+            long sc = KQuants.packedScales(seg, block + 4);
+            long mn = KQuants.packedMins(seg, block + 4);
             for (int g = 0; g < 4; g++) {
-                // sub-block 2g in the low nibbles, 2g + 1 in the high ones: w = (d * sc) * q - dmin * m
-                FloatVector dLo = FloatVector.broadcast(F, d * KQuants.scale(data, block + 4, 2 * g));
-                FloatVector mLo = FloatVector.broadcast(F, -(dmin * KQuants.min(data, block + 4, 2 * g)));
-                FloatVector dHi = FloatVector.broadcast(F, d * KQuants.scale(data, block + 4, 2 * g + 1));
-                FloatVector mHi = FloatVector.broadcast(F, -(dmin * KQuants.min(data, block + 4, 2 * g + 1)));
+                int shift = 16 * g;
+                FloatVector dLo = FloatVector.broadcast(FP, d * (int) ((sc >>> shift) & 0xFF));
+                FloatVector mLo = FloatVector.broadcast(FP, -(dmin * (int) ((mn >>> shift) & 0xFF)));
+                FloatVector dHi = FloatVector.broadcast(FP, d * (int) ((sc >>> (shift + 8)) & 0xFF));
+                FloatVector mHi = FloatVector.broadcast(FP, -(dmin * (int) ((mn >>> (shift + 8)) & 0xFF)));
                 int xg = xOffset + b * BLOCK + 64 * g;
-                for (int l = 0; l < 32; l += 8) {
-                    ByteVector q = bytes(block + 16 + 32 * g + l);
-                    FloatVector lo = (FloatVector) q.and((byte) 0x0F).convertShape(VectorOperators.B2F, F, 0);
-                    FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4)
-                            .convertShape(VectorOperators.B2F, F, 0);
-                    acc = lo.fma(dLo, mLo).fma(FloatVector.fromArray(F, x, xg + l), acc);
-                    acc = hi.fma(dHi, mHi).fma(FloatVector.fromArray(F, x, xg + 32 + l), acc);
+                for (int l = 0; l < 32; l += LP) {
+                    IntVector q = (IntVector) ByteVector.fromMemorySegment(BP, seg, block + 16 + 32 * g + l,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, IP, 0);
+                    FloatVector lo = (FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0);
+                    FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
+                    accLo = lo.fma(dLo, mLo).fma(FloatVector.fromArray(FP, x, xg + l), accLo);
+                    accHi = hi.fma(dHi, mHi).fma(FloatVector.fromArray(FP, x, xg + 32 + l), accHi);
                 }
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return accLo.add(accHi).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Nibbles widened to 32-bit lanes, then {@code (d * sc) * q - dmin * m} with the scalar format's
+     * two roundings (no FMA), so the result is the same to the bit.
+     */
+    @Override
+    public void dequantize(int row, int col0, int n, float[] out, int off) {
+        long base = row * rowBytes + (long) (col0 / BLOCK) * BYTES;
+        MemorySegment seg = data;
+        for (int b = 0; b < n / BLOCK; b++) {
+            long block = base + (long) b * BYTES;
+            float d = Float.float16ToFloat(seg.get(Layouts.I16, block));
+            float dmin = Float.float16ToFloat(seg.get(Layouts.I16, block + 2));
+            long sc = KQuants.packedScales(seg, block + 4);
+            long mn = KQuants.packedMins(seg, block + 4);
+            for (int g = 0; g < 4; g++) {
+                int shift = 16 * g;
+                FloatVector dLo = FloatVector.broadcast(FP, d * (int) ((sc >>> shift) & 0xFF));
+                FloatVector mLo = FloatVector.broadcast(FP, dmin * (int) ((mn >>> shift) & 0xFF));
+                FloatVector dHi = FloatVector.broadcast(FP, d * (int) ((sc >>> (shift + 8)) & 0xFF));
+                FloatVector mHi = FloatVector.broadcast(FP, dmin * (int) ((mn >>> (shift + 8)) & 0xFF));
+                int o = off + b * BLOCK + 64 * g;
+                for (int l = 0; l < 32; l += LP) {
+                    IntVector q = (IntVector) ByteVector.fromMemorySegment(BP, seg, block + 16 + 32 * g + l,
+                            ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.ZERO_EXTEND_B2I, IP, 0);
+                    ((FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0)).mul(dLo).sub(mLo).intoArray(out, o + l);
+                    ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(dHi).sub(mHi)
+                            .intoArray(out, o + 32 + l);
+                }
+            }
+        }
     }
 
     @Override
     public boolean supportsQ8() {
-        return Q4_0Matrix.Q8_KERNEL;
+        return SubBlockSums.ENABLED;
     }
 
     /**
-     * Per 64-element group: its 32 bytes widened to 16-bit lanes, low and high nibbles times the
-     * two sub-blocks' 8-bit activations (products up to 15 x 127: pairs fit 16 bits), lane pairs
-     * summed into 32-bit lanes, scaled by {@code d sc_j d_x} in float. The mins come in once per
-     * sub-block as {@code dmin m_j d_x sum(q_x)}.
+     * Per super-block, 64 bytes (two groups) at a time read as 32 16-bit lanes, each holding two
+     * neighbouring bytes: {@code v & 0x0F0F} holds two low nibbles {@code a + 256 b} (elements 2i,
+     * 2i + 1 of a sub-block), and {@code v * kpa + (v >>> 8) * kpb} with {@code kpa = x[2i]},
+     * {@code kpb = x[2i + 1] - 256 x[2i]} ({@link Q8Activations}) is their pair sum
+     * {@code a x[2i] + b x[2i + 1]} (16-bit products may wrap, the sum, at most 3810, fits); the
+     * same for the high nibbles. The four vectors of pair sums (sub-blocks 0|2, 1|3, 4|6, 5|7) are
+     * summed per sub-block by {@link SubBlockSums} (sums of 16 products, at most 30480, fit 16
+     * bits), then in float times {@code d sc_j d_x}: one FMA per super-block. The mins come in as
+     * {@code dmin m_j d_x sum(q_x)} (eight lanes of a vector, the other eight times zero).
      */
     @Override
     public float dotQ8(int row, Q8Activations x) {
         long base = row * rowBytes;
         MemorySegment seg = data;
-        short[] xq = x.q;
-        float[] xd = x.d;
-        float[] xs = x.dsum;
+        short[] xa = x.kpa;
+        short[] xb = x.kpb;
+        float[] kd = x.kd;
+        float[] xs = x.kdsum;
+        ShortVector E = SubBlockSums.EVEN;
+        ShortVector O = SubBlockSums.ODD;
+        ShortVector SA = SubBlockSums.SWAPPED_SPREAD_A;
+        ShortVector SB = SubBlockSums.SWAPPED_SPREAD_B;
         FloatVector acc = FloatVector.zero(F512);
-        float mins = 0;
-        for (int b = 0; b < cols / BLOCK; b++) {
+        FloatVector accMin = FloatVector.zero(F512);
+        int blocks = cols / BLOCK;
+        for (int b = 0; b < blocks; b++) {
             long block = base + (long) b * BYTES;
             float d = Float.float16ToFloat(seg.get(Layouts.I16, block));
             float dmin = Float.float16ToFloat(seg.get(Layouts.I16, block + 2));
-            float m = 0;
-            for (int g = 0; g < 4; g++) {
-                int j = 2 * g;
-                int sb = b * 8 + j;
-                ShortVector w = Lanes.bytes(seg, block + 16 + 32 * g);
-                ShortVector lo = w.and((short) 0x0F).mul(ShortVector.fromArray(Lanes.S512, xq, sb * 32));
-                ShortVector hi = w.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(Lanes.S512, xq, sb * 32 + 32));
-                acc = ((FloatVector) Lanes.pairSums(lo).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F512, d * KQuants.scale(seg, block + 4, j) * xd[sb]), acc);
-                acc = ((FloatVector) Lanes.pairSums(hi).convert(VectorOperators.I2F, 0))
-                        .fma(FloatVector.broadcast(F512, d * KQuants.scale(seg, block + 4, j + 1) * xd[sb + 1]), acc);
-                m += KQuants.min(seg, block + 4, j) * xs[sb] + KQuants.min(seg, block + 4, j + 1) * xs[sb + 1];
-            }
-            mins += dmin * m;
+            long sc = KQuants.packedScales(seg, block + 4);
+            long mn = KQuants.packedMins(seg, block + 4);
+            int xo = b * 128;
+            ShortVector v = ShortVector.fromMemorySegment(Lanes.S512, seg, block + 16, ByteOrder.LITTLE_ENDIAN);
+            ShortVector lo = v.and((short) 0x0F0F);
+            ShortVector hi = v.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F);
+            ShortVector p0 = lo.mul(ShortVector.fromArray(Lanes.S512, xa, xo))
+                    .add(lo.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(Lanes.S512, xb, xo)));
+            ShortVector p1 = hi.mul(ShortVector.fromArray(Lanes.S512, xa, xo + 32))
+                    .add(hi.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(Lanes.S512, xb, xo + 32)));
+            v = ShortVector.fromMemorySegment(Lanes.S512, seg, block + 80, ByteOrder.LITTLE_ENDIAN);
+            lo = v.and((short) 0x0F0F);
+            hi = v.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F);
+            ShortVector p2 = lo.mul(ShortVector.fromArray(Lanes.S512, xa, xo + 64))
+                    .add(lo.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(Lanes.S512, xb, xo + 64)));
+            ShortVector p3 = hi.mul(ShortVector.fromArray(Lanes.S512, xa, xo + 96))
+                    .add(hi.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(Lanes.S512, xb, xo + 96)));
+            // SubBlockSums' levels written out (see there): sub-blocks 0, 2, 1, 3 | 4, 6, 5, 7, then spread
+            ShortVector a0 = E.selectFrom(p0, p1).add(O.selectFrom(p0, p1));
+            ShortVector a1 = E.selectFrom(p2, p3).add(O.selectFrom(p2, p3));
+            IntVector c = SA.selectFrom(a0, a1).add(SB.selectFrom(a0, a1)).reinterpretAsInts();
+            IntVector sums = c.add(c.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            FloatVector scales = (FloatVector) ((IntVector) LongVector.broadcast(LongVector.SPECIES_128, sc)
+                    .reinterpretAsBytes().convertShape(VectorOperators.ZERO_EXTEND_B2I, I512, 0))
+                    .convert(VectorOperators.I2F, 0);
+            acc = ((FloatVector) sums.convert(VectorOperators.I2F, 0))
+                    .fma(scales.mul(FloatVector.fromArray(F512, kd, 16 * b)).mul(d), acc);
+            FloatVector mins = (FloatVector) ((IntVector) LongVector.broadcast(LongVector.SPECIES_128, mn)
+                    .reinterpretAsBytes().convertShape(VectorOperators.ZERO_EXTEND_B2I, I512, 0))
+                    .convert(VectorOperators.I2F, 0);
+            accMin = mins.mul(dmin).fma(FloatVector.fromArray(F512, xs, 16 * b), accMin);
         }
-        return acc.reduceLanes(VectorOperators.ADD) - mins;
-    }
-
-    /** 8 bytes at {@code at}. */
-    private ByteVector bytes(long at) {
-        return ByteVector.fromMemorySegment(B, data, at, ByteOrder.LITTLE_ENDIAN);
+        return acc.reduceLanes(VectorOperators.ADD) - accMin.reduceLanes(VectorOperators.ADD);
     }
 }

@@ -37,6 +37,29 @@ public final class Q8Activations {
     final short[] q4b;
     final int[] q4offset;
     final float[] q4d;
+    /**
+     * For the K-quant kernels (with 512-bit vectors), per 8 blocks (256 elements) 16 lanes: lane i
+     * holds {@code d} of block {@code i % 8} (see {@link SubBlockSums}).
+     */
+    final float[] kd;
+    /** Also per 8 blocks 16 lanes: lane i &lt; 8 holds {@code dsum} of block i, lanes 8-15 zero. */
+    final float[] kdsum;
+    /**
+     * The pair layout of {@link Q4_KMatrix#dotQ8}: per 256 elements 128 lanes, lane
+     * {@code 64(g / 2) + 32t + 16(g % 2) + i} for element {@code e = 64g + 32t + 2i} (group g of 64,
+     * t = 0 for its first 32 elements, 1 for the rest) holding {@code kpa = q[e]} and
+     * {@code kpb = q[e + 1] - 256 q[e]} (16-bit, may wrap).
+     */
+    final short[] kpa;
+    final short[] kpb;
+    /**
+     * The pair layout of {@link Q6_KMatrix#dotQ8}: lane {@code j} for elements {@code 2j, 2j + 1}:
+     * {@code ppa = q[2j]}, {@code ppb = q[2j + 1] - 256 q[2j]}; and per 16 elements
+     * {@code off16 = -32 sum(q)}.
+     */
+    final short[] ppa;
+    final short[] ppb;
+    final int[] off16;
     private int cols;
 
     public Q8Activations(int maxCols) {
@@ -49,6 +72,13 @@ public final class Q8Activations {
         this.q4b = new short[lanes * 16];
         this.q4offset = new int[lanes * 2];
         this.q4d = new float[lanes * 2];
+        this.kd = new float[lanes * 2];
+        this.kdsum = new float[lanes * 2];
+        this.kpa = new short[lanes * 16];
+        this.kpb = new short[lanes * 16];
+        this.ppa = new short[lanes * 16];
+        this.ppb = new short[lanes * 16];
+        this.off16 = new int[lanes * 2];
     }
 
     /** Quantizes {@code x[off .. off + cols)}; cols must be a multiple of 32. */
@@ -110,6 +140,28 @@ public final class Q8Activations {
             q4offset[2 * b] = -8 * sum;
             q4d[2 * b] = d[b];
             q4d[2 * b + 1] = d[b];
+            kd[(b / 8) * 16 + b % 8] = d[b];
+            kd[(b / 8) * 16 + 8 + b % 8] = d[b];
+            kdsum[(b / 8) * 16 + b % 8] = dsum[b];
+        }
+        for (int lane = 0; lane < blocks / 8 * 128; lane++) {
+            int i = lane % 16;
+            int g = 2 * ((lane % 128) / 64) + (lane % 32) / 16;
+            int t = (lane % 64) / 32;
+            int e = (lane / 128) * 256 + 64 * g + 32 * t + 2 * i;
+            kpa[lane] = q[e];
+            kpb[lane] = (short) (q[e + 1] - 256 * q[e]);
+        }
+        for (int j = 0; j < blocks * 16; j++) {
+            ppa[j] = q[2 * j];
+            ppb[j] = (short) (q[2 * j + 1] - 256 * q[2 * j]);
+        }
+        for (int k = 0; k < blocks * 2; k++) {
+            int sum = 0;
+            for (int i = 0; i < 16; i++) {
+                sum += q[16 * k + i];
+            }
+            off16[k] = -32 * sum;
         }
     }
 

@@ -38,6 +38,33 @@ class KQuantMatrixTest {
         return new Tensor("w", type, rows, cols, data);
     }
 
+    /**
+     * The vector dequantization of each super-block-aligned piece of each row is the scalar format's
+     * to the bit (both round {@code (d * sc) * q} and then subtract {@code dmin * m}).
+     */
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void dequantizeMatchesTheScalarFormatExactly(GGMLType type, int rows, int cols) {
+        CpuMatrix m = CpuMatrix.of(randomMatrix(type, rows, cols, rows * 13L + cols));
+        long rowBytes = type.byteSize(cols);
+        for (int r = 0; r < rows; r++) {
+            float[] expected = new float[cols];
+            Formats.of(type).dequantize(m.tensor().data(), r * rowBytes, expected, 0, cols);
+            for (int col0 = 0; col0 < cols; col0 += 256) {
+                for (int n = 256; col0 + n <= cols; n += 256) {
+                    float[] actual = new float[n + 5];
+                    m.dequantize(r, col0, n, actual, 5);
+                    for (int i = 0; i < n; i++) {
+                        if (Float.floatToIntBits(expected[col0 + i]) != Float.floatToIntBits(actual[5 + i])) {
+                            throw new AssertionError(type + " row " + r + " element " + (col0 + i) + ": expected "
+                                    + expected[col0 + i] + ", got " + actual[5 + i]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("shapes")
     void dotMatchesScalarDot(GGMLType type, int rows, int cols) {
@@ -102,6 +129,56 @@ class KQuantMatrixTest {
                 new MatMul(p, cols, 1, true).run(x, 1, m, actual);
             }
             assertClose(expected, actual, 1e-5, type + " " + rows + "x" + cols + " x Q8, " + threads + " threads");
+        }
+    }
+
+    /**
+     * All level bits set (the largest levels) against activations that all quantize to +127 or
+     * -127: the kernels' 16-bit partial sums are at their bounds and must not wrap.
+     */
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void largestLevelsAndActivationsDoNotOverflow(GGMLType type, int rows, int cols) {
+        long rowBytes = type.byteSize(cols);
+        MemorySegment data = MemorySegment.ofArray(new byte[Math.toIntExact(rowBytes * rows)]);
+        data.fill((byte) 0xFF);
+        int blockBytes = (int) type.byteSize(256);
+        for (long at = 0; at < data.byteSize(); at += blockBytes) {
+            short d = Float.floatToFloat16(0.001f);
+            if (type == GGMLType.Q6_K) {
+                data.set(Layouts.I16, at + 208, d);
+            } else {
+                data.set(Layouts.I16, at, d);
+                data.set(Layouts.I16, at + 2, (short) 0); // dmin 0: the levels' products are the whole sum
+            }
+        }
+        CpuMatrix m = CpuMatrix.of(new Tensor("w", type, rows, cols, data));
+        if (!m.supportsQ8()) {
+            return;
+        }
+        for (float sign : new float[] {1, -1}) {
+            float[] x = new float[cols];
+            java.util.Arrays.fill(x, sign);
+            Q8Activations q = new Q8Activations(cols);
+            q.quantize(x, 0, cols);
+            float[] dequantized = new float[cols];
+            for (int j = 0; j < cols; j++) {
+                assertEquals(127 * sign, q.q[j]);
+                dequantized[j] = q.value(j);
+            }
+            float[] expected = new float[rows];
+            float[] actual = new float[rows];
+            float[] w = new float[cols];
+            for (int r = 0; r < rows; r++) {
+                Formats.of(type).dequantize(data, r * rowBytes, w, 0, cols);
+                double sum = 0; // in double: a float sum of thousands of equal terms is itself off by 1e-5
+                for (int j = 0; j < cols; j++) {
+                    sum += (double) w[j] * dequantized[j];
+                }
+                expected[r] = (float) sum;
+                actual[r] = m.dotQ8(r, q);
+            }
+            assertClose(expected, actual, 1e-6, type + " " + rows + "x" + cols + " extremes, sign " + sign);
         }
     }
 }
