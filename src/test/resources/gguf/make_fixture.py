@@ -1,23 +1,26 @@
 #!/usr/bin/env python3
-"""Writes reference.gguf and reference.json with llama.cpp's own Python GGUF writer (gguf-py).
+"""Writes reference.json with llama.cpp's own Python GGUF package (gguf-py).
 
-reference.gguf holds metadata of every value type and a few tensors (F32, F16, BF16, Q8_0, Q4_0),
-quantized by gguf-py's quants module (bit-exact with ggml's reference quantizers). reference.json
-holds what the file should read as: every key with its type and value, and every tensor with its
-type, dims and values as decoded by gguf-py (as float32 bit patterns, so NaN and -0 survive JSON).
+It holds metadata of every value type and a few tensors (F32, F16, BF16, Q8_0, Q4_0), quantized by
+gguf-py's quants module (bit-exact with ggml's reference quantizers): every key with its type and
+value, and every tensor with its type, dims, its bytes as gguf-py stores them, and its values as
+decoded by gguf-py (as float32 bit patterns, so NaN and -0 survive JSON). The same keys and tensors
+go through gguf-py's writer once (to a temporary file) so that only values it accepts are kept.
 
 Usage: pip install gguf numpy && python3 make_fixture.py   (run in this directory)
 """
 import importlib.metadata
 import json
 import math
+import os
+import tempfile
 
 import numpy as np
 import gguf
 from gguf import GGUFValueType as V, GGMLQuantizationType as Q
 from gguf.quants import quantize, dequantize
 
-OUT = "reference.gguf"
+OUT = os.path.join(tempfile.mkdtemp(), "reference.gguf")
 w = gguf.GGUFWriter(OUT, arch="llama")
 w.add_custom_alignment(64)
 meta = []  # (key, type name, JSON value)
@@ -100,14 +103,16 @@ for name, qtype, data, raw in tensors:
         "dims": list(reversed(shape)),  # GGML order: innermost first
         "source": "src.f32" if name.startswith("src.") else None,
         "float_bits": [int(b) for b in values.astype(np.float32).reshape(-1).view(np.uint32)],
+        "data_hex": np.ascontiguousarray(data).tobytes().hex(),  # the tensor's bytes as gguf-py stores them
     })
 
 w.write_header_to_file()
 w.write_kv_data_to_file()
 w.write_tensors_to_file()
 w.close()
+os.remove(OUT)  # gguf-py accepted it all; the test assembles the file from the JSON (see README.md)
 
 with open("reference.json", "w") as f:
     json.dump({"made_with": "gguf-py " + importlib.metadata.version("gguf") + ", numpy " + np.__version__,
                "metadata": meta, "tensors": expected_tensors}, f, indent=1)
-print("wrote", OUT, "and reference.json")
+print("wrote reference.json")

@@ -5,9 +5,9 @@ Trains a small SentencePiece BPE model with byte fallback, stores its vocabulary
 token types) as a tensor-less GGUF the way llama.cpp's converter does for Llama/Mistral
 (tokenizer.ggml.model = "llama"), and records SentencePiece's own encoding of a few hundred varied
 strings. Gale's test then checks that Gale's tokenizer gives the same ids. Needs:
-    pip install sentencepiece gguf
+    pip install sentencepiece numpy
 Run from this directory:  python3 make_spm_fixture.py
-Outputs: spm-bpe.gguf, spm-bpe-cases.json (the SentencePiece model itself goes to a temporary directory).
+Outputs: spm-bpe-vocab.json, spm-bpe-cases.json (the SentencePiece model itself goes to a temporary directory).
 
 Training text: README/NEWS/*.md files under /usr/share/doc (Debian package docs, so the learned
 vocabulary depends on the machine's installed packages) plus generated multilingual sentences. The
@@ -35,7 +35,7 @@ import random
 import shutil
 import tempfile
 
-import gguf
+import numpy as np
 import sentencepiece as spm
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -94,29 +94,20 @@ def train(rnd):
     return spm.SentencePieceProcessor(model_file=MODEL_PREFIX + ".model")
 
 
-def write_gguf(sp):
+def write_vocabulary(sp):
+    """The tokenizer.ggml.* keys llama.cpp's converter would write, as JSON (the test writes the GGUF)."""
     tokens, scores, types = [], [], []
     for i in range(sp.get_piece_size()):
-        tokens.append(sp.id_to_piece(i).encode("utf-8"))
-        scores.append(sp.get_score(i))
+        tokens.append(sp.id_to_piece(i))
+        scores.append(float(np.float32(sp.get_score(i))))
         # GGUF token types as llama.cpp's converter assigns them
         types.append(2 if sp.is_unknown(i) else 3 if sp.is_control(i) else 5 if sp.is_unused(i)
                      else 6 if sp.is_byte(i) else 1)
-    w = gguf.GGUFWriter(os.path.join(HERE, "spm-bpe.gguf"), "llama")
-    w.add_tokenizer_model("llama")
-    w.add_token_list(tokens)
-    w.add_token_scores(scores)
-    w.add_token_types(types)
-    w.add_bos_token_id(1)
-    w.add_eos_token_id(2)
-    w.add_unk_token_id(0)
-    w.add_add_bos_token(True)
-    w.add_add_eos_token(False)
-    w.add_add_space_prefix(True)
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
+    vocab = {"tokens": tokens, "scores": scores, "token_type": types,
+             "bos_token_id": 1, "eos_token_id": 2, "unknown_token_id": 0,
+             "add_bos_token": True, "add_eos_token": False, "add_space_prefix": True}
+    with open(os.path.join(HERE, "spm-bpe-vocab.json"), "w") as f:
+        json.dump(vocab, f, ensure_ascii=False, indent=0)
 
 
 def cases(rnd):
@@ -155,7 +146,7 @@ def cases(rnd):
 def main():
     rnd = random.Random(20240601)
     sp = train(rnd)
-    write_gguf(sp)
+    write_vocabulary(sp)
     out = [{"text": s, "ids": sp.encode(s)} for s in cases(rnd)]
     with open(os.path.join(HERE, "spm-bpe-cases.json"), "w", encoding="utf-8") as f:
         json.dump({"generator": "make_spm_fixture.py", "sentencepiece": spm.__version__, "cases": out},

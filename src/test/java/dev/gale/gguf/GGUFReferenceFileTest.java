@@ -6,6 +6,7 @@ import dev.gale.quant.BlockFormat;
 import dev.gale.quant.Formats;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -20,18 +21,19 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Reads a file written by llama.cpp's own GGUF writer (gguf-py; see src/test/resources/gguf/README.md)
- * and compares every metadata value and every dequantized tensor value with what gguf-py wrote and
- * decoded (reference.json). Gale's quantizers must also reproduce gguf-py's bytes from the same floats.
+ * Reads the keys and tensors recorded by llama.cpp's own GGUF package (gguf-py; see
+ * src/test/resources/gguf/README.md), laid out as a GGUF file by {@link ReferenceFile}, and compares
+ * every metadata value and every dequantized tensor value with what gguf-py wrote and decoded
+ * (reference.json). Gale's quantizers must also reproduce gguf-py's bytes from the same floats.
  */
 class GGUFReferenceFileTest {
     private static Path file;
     private static JsonNode expected;
 
     @BeforeAll
-    static void load() throws Exception {
-        file = Path.of(GGUFReferenceFileTest.class.getResource("/gguf/reference.gguf").toURI());
+    static void load(@TempDir Path dir) throws Exception {
         expected = new ObjectMapper().readTree(GGUFReferenceFileTest.class.getResource("/gguf/reference.json"));
+        file = ReferenceFile.write(expected, dir);
     }
 
     @Test
