@@ -5,7 +5,9 @@ package dev.gale.backend.cpu;
  * one parallel job, so a layer needs fewer barriers and the threads share out all the rows.
  * For one token (or a few, see {@link #SMALL}) it is a matrix-vector product over rows, with the
  * input quantized to 8 bits once when every matrix has an 8-bit kernel and quantized activations
- * are on; for a larger chunk of tokens it is the blocked float product of {@link Gemm}. Reused across calls: nothing is allocated per token.
+ * are on; for a chunk of a few tens of tokens it is the float dot-product kernels of
+ * {@link GemmDot}, and for a larger chunk the blocked float product of {@link Gemm}. Reused across
+ * calls: nothing is allocated per token.
  */
 final class MatMul implements Parallel.Range {
     /** Rows per unit of work for matrix-vector products. */
@@ -16,12 +18,19 @@ final class MatMul implements Parallel.Range {
      * decoding cost is only repaid over more tokens.
      */
     static final int SMALL = 12;
+    /**
+     * Chunks of fewer tokens than this (and at least {@link #SMALL}) use the dot-product kernels of
+     * {@link GemmDot}, which waste no padded tokens; larger chunks use {@link Gemm}.
+     */
+    static final int DOT = 64;
 
     private final Parallel parallel;
     private final boolean quantize;
     private final Q8Activations[] xq;
     private final float[] xt;
     private final Gemm.Scratch[] scratch;
+    /** Per-thread decoded rows for {@link GemmDot}. */
+    private final float[][] rowsScratch;
 
     // the current job
     private CpuMatrix[] ms = new CpuMatrix[3];
@@ -32,6 +41,7 @@ final class MatMul implements Parallel.Range {
     private int n;
     private int tp;
     private boolean useQ8;
+    private boolean dot;
     private int cols;
     /** Packs tokens [start, end) of x into xt for {@link Gemm}. */
     private final Parallel.Range transpose;
@@ -56,6 +66,7 @@ final class MatMul implements Parallel.Range {
         for (int i = 0; i < scratch.length; i++) {
             scratch[i] = new Gemm.Scratch();
         }
+        this.rowsScratch = new float[parallel.threads()][maxChunk >= SMALL ? GemmDot.R * maxCols : 0];
     }
 
     /** out = m . x for n tokens (out[t * rows + r]). */
@@ -86,6 +97,10 @@ final class MatMul implements Parallel.Range {
                 xq[t].quantize(x, t * cols, cols);
             }
         }
+        this.dot = n >= SMALL && n < DOT;
+        for (int i = 0; i < count; i++) {
+            dot &= GemmDot.fits(ms[i]);
+        }
         int grain = n < SMALL ? GRAIN : Gemm.ROWS;
         int chunks = 0;
         for (int i = 0; i < count; i++) {
@@ -93,7 +108,7 @@ final class MatMul implements Parallel.Range {
             chunks += (ms[i].rows() + grain - 1) / grain;
         }
         firstChunk[count] = chunks;
-        if (n >= SMALL) {
+        if (n >= SMALL && !dot) {
             tp = Gemm.padded(n);
             this.cols = cols;
             parallel.forChunks(n, 4, transpose);
@@ -117,6 +132,8 @@ final class MatMul implements Parallel.Range {
                 m.dotRows(r0, r1, x, 0, useQ8 ? xq[0] : null, outs[i], r0);
             } else if (n < SMALL) {
                 m.dotRowsFewTokens(r0, r1, x, n, useQ8 ? xq : null, outs[i]);
+            } else if (dot) {
+                GemmDot.tile(m, r0, r1, x, n, outs[i], m.rows(), rowsScratch[share]);
             } else {
                 Gemm.tile(m, r0, r1, xt, n, tp, outs[i], m.rows(), scratch[share]);
             }

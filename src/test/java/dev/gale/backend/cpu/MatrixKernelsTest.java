@@ -48,6 +48,7 @@ class MatrixKernelsTest {
         for (GGMLType t : TYPES) {
             boolean blocked = t == GGMLType.Q8_0 || t == GGMLType.Q4_0;
             int[] colsList = blocked ? new int[] {32, 96, 288, 544} : new int[] {40, 96, 300, 520};
+
             for (int cols : colsList) {
                 out.add(Arguments.of(t, cols));
             }
@@ -55,11 +56,21 @@ class MatrixKernelsTest {
         return out.stream();
     }
 
+    /** Every type with the K-quants, whose rows are whole 256-element super-blocks. */
+    static Stream<Arguments> prefillShapes() {
+        List<Arguments> out = new ArrayList<>(shapes().toList());
+        for (GGMLType t : new GGMLType[] {GGMLType.Q4_K, GGMLType.Q5_K, GGMLType.Q6_K}) {
+            out.add(Arguments.of(t, 256));
+            out.add(Arguments.of(t, 768));
+        }
+        return out.stream();
+    }
+
     @ParameterizedTest
-    @MethodSource("shapes")
+    @MethodSource("prefillShapes")
     void blockedPrefillMatchesPerRowScalarDots(GGMLType type, int cols) {
         int[] rowsList = {1, 3, 5, 67, 130};
-        int[] tokensList = {2, 3, 8, 17, 33, 64, 70};
+        int[] tokensList = {2, 3, 8, 12, 17, 33, 63, 64, 70};
         for (int threads = 1; threads <= 3; threads++) {
             try (Parallel p = new Parallel(threads)) {
                 for (int rows : rowsList) {
@@ -195,7 +206,7 @@ class MatrixKernelsTest {
         CpuMatrix a = random(GGMLType.Q4_0, 70, cols, 1);
         CpuMatrix b = random(GGMLType.Q8_0, 9, cols, 2);
         CpuMatrix c = random(GGMLType.F16, 130, cols, 3);
-        for (int n : new int[] {1, 5}) {
+        for (int n : new int[] {1, 5, 20}) {
             float[] x = randomVector(n * cols, 8);
             try (Parallel p = new Parallel(3)) {
                 float[][] outs = {new float[n * 70], new float[n * 9], new float[n * 130]};
