@@ -89,6 +89,14 @@ public abstract class CpuMatrix {
         f.dequantize(data, row * rowBytes + tensor.type().byteSize(col0), out, off, n);
     }
 
+    /**
+     * The extra layouts of {@link Q8Activations} (LAYOUT_* bits) this type's 8-bit kernels read,
+     * besides the levels and scales every one has.
+     */
+    int q8Layouts() {
+        return 0;
+    }
+
     /** Whether {@link #dotQ8} is implemented. */
     public boolean supportsQ8() {
         return false;

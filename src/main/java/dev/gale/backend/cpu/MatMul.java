@@ -80,11 +80,13 @@ final class MatMul implements Parallel.Range {
     void run(float[] x, int n, CpuMatrix[] ms, float[][] outs, int count) {
         int cols = ms[0].cols();
         boolean q8 = quantize && n < SMALL && cols % Q8Activations.BLOCK == 0;
+        int layouts = 0;
         for (int i = 0; i < count; i++) {
             if (ms[i].cols() != cols) {
                 throw new IllegalArgumentException("matrices of one product must have the same columns");
             }
             q8 &= ms[i].supportsQ8();
+            layouts |= ms[i].q8Layouts();
         }
         this.ms = ms;
         this.outs = outs;
@@ -94,7 +96,7 @@ final class MatMul implements Parallel.Range {
         this.useQ8 = q8;
         if (q8) {
             for (int t = 0; t < n; t++) {
-                xq[t].quantize(x, t * cols, cols);
+                xq[t].quantize(x, t * cols, cols, layouts);
             }
         }
         this.dot = n >= SMALL && n < DOT;

@@ -80,6 +80,11 @@ final class Q4_0Matrix extends CpuMatrix {
     }
 
     @Override
+    int q8Layouts() {
+        return Q8Activations.LAYOUT_Q4_0;
+    }
+
+    @Override
     public boolean supportsQ8() {
         return Q8_KERNEL;
     }

@@ -100,6 +100,11 @@ final class Q4_KMatrix extends CpuMatrix {
     }
 
     @Override
+    int q8Layouts() {
+        return Q8Activations.LAYOUT_K;
+    }
+
+    @Override
     public boolean supportsQ8() {
         return SubBlockSums.ENABLED;
     }

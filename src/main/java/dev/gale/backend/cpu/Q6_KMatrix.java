@@ -110,6 +110,11 @@ final class Q6_KMatrix extends CpuMatrix {
     }
 
     @Override
+    int q8Layouts() {
+        return Q8Activations.LAYOUT_Q6_K;
+    }
+
+    @Override
     public boolean supportsQ8() {
         return SubBlockSums.ENABLED;
     }

@@ -81,8 +81,23 @@ public final class Q8Activations {
         this.off16 = new int[lanes * 2];
     }
 
-    /** Quantizes {@code x[off .. off + cols)}; cols must be a multiple of 32. */
+    /** Extra layouts of the levels, each for the kernels of some types ({@link CpuMatrix#q8Layouts}). */
+    static final int LAYOUT_Q4_0 = 1;
+    static final int LAYOUT_K = 2;
+    static final int LAYOUT_Q6_K = 4;
+    static final int ALL_LAYOUTS = LAYOUT_Q4_0 | LAYOUT_K | LAYOUT_Q6_K;
+
+    /** Quantizes {@code x[off .. off + cols)} with every layout; cols must be a multiple of 32. */
     public void quantize(float[] x, int off, int cols) {
+        quantize(x, off, cols, ALL_LAYOUTS);
+    }
+
+    /**
+     * Quantizes {@code x[off .. off + cols)} with the given extra layouts only (a bit set of
+     * LAYOUT_*): decode quantizes once per product on one thread, so laying out what no matrix of
+     * the product reads would cost every token.
+     */
+    void quantize(float[] x, int off, int cols, int layouts) {
         if (cols % BLOCK != 0 || cols > q.length) {
             throw new IllegalArgumentException("cannot quantize " + cols + " activations in blocks of " + BLOCK
                     + " into room for " + q.length);
@@ -94,7 +109,7 @@ public final class Q8Activations {
             quantizeVector(x, off, cols);
         }
         if (q4a.length > 0) {
-            layoutForQ4_0(cols / BLOCK);
+            layout(cols / BLOCK, layouts);
         }
     }
 
@@ -122,46 +137,58 @@ public final class Q8Activations {
         }
     }
 
-    private void layoutForQ4_0(int blocks) {
+    private void layout(int blocks, int layouts) {
         short[] q = this.q;
-        for (int b = 0; b < blocks; b++) {
-            int sum = 0;
-            for (int h = 0; h < 2; h++) {
-                int lane = (b / 4) * 64 + h * 32 + (b % 4) * 8;
-                int e = b * BLOCK + 8 * h;
-                for (int j = 0; j < 8; j++) {
-                    short lo = q[e + j];
-                    short hi = q[e + 16 + j];
-                    q4a[lane + j] = lo;
-                    q4b[lane + j] = (short) (hi - 16 * lo);
-                    sum += lo + hi;
+        if ((layouts & LAYOUT_Q4_0) != 0) {
+            for (int b = 0; b < blocks; b++) {
+                int sum = 0;
+                for (int h = 0; h < 2; h++) {
+                    int lane = (b / 4) * 64 + h * 32 + (b % 4) * 8;
+                    int e = b * BLOCK + 8 * h;
+                    for (int j = 0; j < 8; j++) {
+                        short lo = q[e + j];
+                        short hi = q[e + 16 + j];
+                        q4a[lane + j] = lo;
+                        q4b[lane + j] = (short) (hi - 16 * lo);
+                        sum += lo + hi;
+                    }
                 }
+                q4offset[2 * b] = -8 * sum;
             }
-            q4offset[2 * b] = -8 * sum;
-            q4d[2 * b] = d[b];
-            q4d[2 * b + 1] = d[b];
-            kd[(b / 8) * 16 + b % 8] = d[b];
-            kd[(b / 8) * 16 + 8 + b % 8] = d[b];
-            kdsum[(b / 8) * 16 + b % 8] = dsum[b];
         }
-        for (int lane = 0; lane < blocks / 8 * 128; lane++) {
-            int i = lane % 16;
-            int g = 2 * ((lane % 128) / 64) + (lane % 32) / 16;
-            int t = (lane % 64) / 32;
-            int e = (lane / 128) * 256 + 64 * g + 32 * t + 2 * i;
-            kpa[lane] = q[e];
-            kpb[lane] = (short) (q[e + 1] - 256 * q[e]);
-        }
-        for (int j = 0; j < blocks * 16; j++) {
-            ppa[j] = q[2 * j];
-            ppb[j] = (short) (q[2 * j + 1] - 256 * q[2 * j]);
-        }
-        for (int k = 0; k < blocks * 2; k++) {
-            int sum = 0;
-            for (int i = 0; i < 16; i++) {
-                sum += q[16 * k + i];
+        if ((layouts & (LAYOUT_Q4_0 | LAYOUT_Q6_K)) != 0) {
+            for (int b = 0; b < blocks; b++) {
+                q4d[2 * b] = d[b];
+                q4d[2 * b + 1] = d[b];
             }
-            off16[k] = -32 * sum;
+        }
+        if ((layouts & LAYOUT_K) != 0) {
+            for (int b = 0; b < blocks; b++) {
+                kd[(b / 8) * 16 + b % 8] = d[b];
+                kd[(b / 8) * 16 + 8 + b % 8] = d[b];
+                kdsum[(b / 8) * 16 + b % 8] = dsum[b];
+            }
+            for (int lane = 0; lane < blocks / 8 * 128; lane++) {
+                int i = lane % 16;
+                int g = 2 * ((lane % 128) / 64) + (lane % 32) / 16;
+                int t = (lane % 64) / 32;
+                int e = (lane / 128) * 256 + 64 * g + 32 * t + 2 * i;
+                kpa[lane] = q[e];
+                kpb[lane] = (short) (q[e + 1] - 256 * q[e]);
+            }
+        }
+        if ((layouts & LAYOUT_Q6_K) != 0) {
+            for (int j = 0; j < blocks * 16; j++) {
+                ppa[j] = q[2 * j];
+                ppb[j] = (short) (q[2 * j + 1] - 256 * q[2 * j]);
+            }
+            for (int k = 0; k < blocks * 2; k++) {
+                int sum = 0;
+                for (int i = 0; i < 16; i++) {
+                    sum += q[16 * k + i];
+                }
+                off16[k] = -32 * sum;
+            }
         }
     }
 
