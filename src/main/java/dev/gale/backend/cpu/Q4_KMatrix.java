@@ -109,8 +109,46 @@ final class Q4_KMatrix extends CpuMatrix {
         return SubBlockSums.ENABLED;
     }
 
+    @Override
+    public float dotQ8(int row, Q8Activations x) {
+        float[] out = new float[1];
+        dotQ8Pair(row * rowBytes, row * rowBytes, x, out, 0, 0);
+        return out[0];
+    }
+
+    /** Rows in pairs (half the range apart), sharing the activation loads. */
+    @Override
+    public void dotRows(int r0, int r1, float[] x, int xOffset, Q8Activations xq, float[] out, int outOffset) {
+        if (xq == null || !SubBlockSums.ENABLED) {
+            super.dotRows(r0, r1, x, xOffset, xq, out, outOffset);
+            return;
+        }
+        int half = (r1 - r0) / 2;
+        for (int i = 0; i < half; i++) {
+            int a = r0 + i;
+            dotQ8Pair(a * rowBytes, (a + half) * rowBytes, xq, out, outOffset + i, outOffset + i + half);
+        }
+        if (2 * half < r1 - r0) {
+            long last = (r1 - 1) * rowBytes;
+            dotQ8Pair(last, last, xq, out, outOffset + r1 - 1 - r0, outOffset + r1 - 1 - r0);
+        }
+    }
+
+    /** Token by token over the rows, through the two-row kernel. */
+    @Override
+    public void dotRowsFewTokens(int r0, int r1, float[] x, int n, Q8Activations[] xq, float[] out) {
+        if (xq == null || !SubBlockSums.ENABLED) {
+            super.dotRowsFewTokens(r0, r1, x, n, xq, out);
+            return;
+        }
+        for (int t = 0; t < n; t++) {
+            dotRows(r0, r1, x, t * cols, xq[t], out, t * rows + r0);
+        }
+    }
+
     /**
-     * Per super-block, 64 bytes (two groups) at a time read as 32 16-bit lanes, each holding two
+     * The rows at base0 and base1 into out[o0] and out[o1]. Per super-block, 64 bytes (two groups)
+     * at a time read as 32 16-bit lanes, each holding two
      * neighbouring bytes: {@code v & 0x0F0F} holds two low nibbles {@code a + 256 b} (elements 2i,
      * 2i + 1 of a sub-block), and {@code v * kpa + (v >>> 8) * kpb} with {@code kpa = x[2i]},
      * {@code kpb = x[2i + 1] - 256 x[2i]} ({@link Q8Activations}) is their pair sum
@@ -120,9 +158,7 @@ final class Q4_KMatrix extends CpuMatrix {
      * bits), then in float times {@code d sc_j d_x}: one FMA per super-block. The mins come in as
      * {@code dmin m_j d_x sum(q_x)} (eight lanes of a vector, the other eight times zero).
      */
-    @Override
-    public float dotQ8(int row, Q8Activations x) {
-        long base = row * rowBytes;
+    private void dotQ8Pair(long base0, long base1, Q8Activations x, float[] out, int o0, int o1) {
         MemorySegment seg = data;
         short[] xa = x.kpa;
         short[] xb = x.kpb;
@@ -132,45 +168,63 @@ final class Q4_KMatrix extends CpuMatrix {
         ShortVector O = SubBlockSums.ODD;
         ShortVector SA = SubBlockSums.SWAPPED_SPREAD_A;
         ShortVector SB = SubBlockSums.SWAPPED_SPREAD_B;
-        FloatVector acc = FloatVector.zero(F512);
-        FloatVector accMin = FloatVector.zero(F512);
+        FloatVector acc0 = FloatVector.zero(F512);
+        FloatVector acc1 = acc0;
+        FloatVector accMin0 = acc0;
+        FloatVector accMin1 = acc0;
         int blocks = cols / BLOCK;
         for (int b = 0; b < blocks; b++) {
-            long block = base + (long) b * BYTES;
-            float d = Float.float16ToFloat(seg.get(Layouts.I16, block));
-            float dmin = Float.float16ToFloat(seg.get(Layouts.I16, block + 2));
-            long sc = KQuants.packedScales(seg, block + 4);
-            long mn = KQuants.packedMins(seg, block + 4);
             int xo = b * 128;
-            ShortVector v = ShortVector.fromMemorySegment(Lanes.S512, seg, block + 16, ByteOrder.LITTLE_ENDIAN);
-            ShortVector lo = v.and((short) 0x0F0F);
-            ShortVector hi = v.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F);
-            ShortVector p0 = lo.mul(ShortVector.fromArray(Lanes.S512, xa, xo))
-                    .add(lo.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(Lanes.S512, xb, xo)));
-            ShortVector p1 = hi.mul(ShortVector.fromArray(Lanes.S512, xa, xo + 32))
-                    .add(hi.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(Lanes.S512, xb, xo + 32)));
-            v = ShortVector.fromMemorySegment(Lanes.S512, seg, block + 80, ByteOrder.LITTLE_ENDIAN);
-            lo = v.and((short) 0x0F0F);
-            hi = v.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F);
-            ShortVector p2 = lo.mul(ShortVector.fromArray(Lanes.S512, xa, xo + 64))
-                    .add(lo.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(Lanes.S512, xb, xo + 64)));
-            ShortVector p3 = hi.mul(ShortVector.fromArray(Lanes.S512, xa, xo + 96))
-                    .add(hi.lanewise(VectorOperators.LSHR, 8).mul(ShortVector.fromArray(Lanes.S512, xb, xo + 96)));
-            // SubBlockSums' levels written out (see there): sub-blocks 0, 2, 1, 3 | 4, 6, 5, 7, then spread
-            ShortVector a0 = E.selectFrom(p0, p1).add(O.selectFrom(p0, p1));
-            ShortVector a1 = E.selectFrom(p2, p3).add(O.selectFrom(p2, p3));
-            IntVector c = SA.selectFrom(a0, a1).add(SB.selectFrom(a0, a1)).reinterpretAsInts();
-            IntVector sums = c.add(c.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            FloatVector scales = (FloatVector) ((IntVector) LongVector.broadcast(LongVector.SPECIES_128, sc)
-                    .reinterpretAsBytes().convertShape(VectorOperators.ZERO_EXTEND_B2I, I512, 0))
-                    .convert(VectorOperators.I2F, 0);
-            acc = ((FloatVector) sums.convert(VectorOperators.I2F, 0))
-                    .fma(scales.mul(FloatVector.fromArray(F512, kd, 16 * b)).mul(d), acc);
-            FloatVector mins = (FloatVector) ((IntVector) LongVector.broadcast(LongVector.SPECIES_128, mn)
-                    .reinterpretAsBytes().convertShape(VectorOperators.ZERO_EXTEND_B2I, I512, 0))
-                    .convert(VectorOperators.I2F, 0);
-            accMin = mins.mul(dmin).fma(FloatVector.fromArray(F512, xs, 16 * b), accMin);
+            ShortVector xa0 = ShortVector.fromArray(Lanes.S512, xa, xo);
+            ShortVector xb0 = ShortVector.fromArray(Lanes.S512, xb, xo);
+            ShortVector xa1 = ShortVector.fromArray(Lanes.S512, xa, xo + 32);
+            ShortVector xb1 = ShortVector.fromArray(Lanes.S512, xb, xo + 32);
+            ShortVector xa2 = ShortVector.fromArray(Lanes.S512, xa, xo + 64);
+            ShortVector xb2 = ShortVector.fromArray(Lanes.S512, xb, xo + 64);
+            ShortVector xa3 = ShortVector.fromArray(Lanes.S512, xa, xo + 96);
+            ShortVector xb3 = ShortVector.fromArray(Lanes.S512, xb, xo + 96);
+            FloatVector xd = FloatVector.fromArray(F512, kd, 16 * b);
+            FloatVector xsum = FloatVector.fromArray(F512, xs, 16 * b);
+            for (int r = 0; r < 2; r++) {
+                long block = (r == 0 ? base0 : base1) + (long) b * BYTES;
+                float d = Float.float16ToFloat(seg.get(Layouts.I16, block));
+                float dmin = Float.float16ToFloat(seg.get(Layouts.I16, block + 2));
+                long sc = KQuants.packedScales(seg, block + 4);
+                long mn = KQuants.packedMins(seg, block + 4);
+                ShortVector v = ShortVector.fromMemorySegment(Lanes.S512, seg, block + 16, ByteOrder.LITTLE_ENDIAN);
+                ShortVector lo = v.and((short) 0x0F0F);
+                ShortVector hi = v.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F);
+                ShortVector p0 = lo.mul(xa0).add(lo.lanewise(VectorOperators.LSHR, 8).mul(xb0));
+                ShortVector p1 = hi.mul(xa1).add(hi.lanewise(VectorOperators.LSHR, 8).mul(xb1));
+                v = ShortVector.fromMemorySegment(Lanes.S512, seg, block + 80, ByteOrder.LITTLE_ENDIAN);
+                lo = v.and((short) 0x0F0F);
+                hi = v.lanewise(VectorOperators.LSHR, 4).and((short) 0x0F0F);
+                ShortVector p2 = lo.mul(xa2).add(lo.lanewise(VectorOperators.LSHR, 8).mul(xb2));
+                ShortVector p3 = hi.mul(xa3).add(hi.lanewise(VectorOperators.LSHR, 8).mul(xb3));
+                // SubBlockSums' levels written out (see there): sub-blocks 0, 2, 1, 3 | 4, 6, 5, 7, then spread
+                ShortVector a0 = E.selectFrom(p0, p1).add(O.selectFrom(p0, p1));
+                ShortVector a1 = E.selectFrom(p2, p3).add(O.selectFrom(p2, p3));
+                IntVector c = SA.selectFrom(a0, a1).add(SB.selectFrom(a0, a1)).reinterpretAsInts();
+                IntVector sums = c.add(c.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                FloatVector scales = (FloatVector) ((IntVector) LongVector.broadcast(LongVector.SPECIES_128, sc)
+                        .reinterpretAsBytes().convertShape(VectorOperators.ZERO_EXTEND_B2I, I512, 0))
+                        .convert(VectorOperators.I2F, 0);
+                FloatVector sumsF = (FloatVector) sums.convert(VectorOperators.I2F, 0);
+                FloatVector scale = scales.mul(xd).mul(d);
+                FloatVector mins = (FloatVector) ((IntVector) LongVector.broadcast(LongVector.SPECIES_128, mn)
+                        .reinterpretAsBytes().convertShape(VectorOperators.ZERO_EXTEND_B2I, I512, 0))
+                        .convert(VectorOperators.I2F, 0);
+                mins = mins.mul(dmin);
+                if (r == 0) {
+                    acc0 = sumsF.fma(scale, acc0);
+                    accMin0 = mins.fma(xsum, accMin0);
+                } else {
+                    acc1 = sumsF.fma(scale, acc1);
+                    accMin1 = mins.fma(xsum, accMin1);
+                }
+            }
         }
-        return acc.reduceLanes(VectorOperators.ADD) - accMin.reduceLanes(VectorOperators.ADD);
+        out[o0] = acc0.reduceLanes(VectorOperators.ADD) - accMin0.reduceLanes(VectorOperators.ADD);
+        out[o1] = acc1.reduceLanes(VectorOperators.ADD) - accMin1.reduceLanes(VectorOperators.ADD);
     }
 }

@@ -132,6 +132,39 @@ class KQuantMatrixTest {
         }
     }
 
+    /** A few tokens at once (the short-prompt path): each token's 8-bit dots as if it came alone. */
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void fewTokensWith8BitActivationsMatchTheScalarDefinition(GGMLType type, int rows, int cols) {
+        CpuMatrix m = CpuMatrix.of(randomMatrix(type, rows, cols, rows * 5L + cols));
+        if (!m.supportsQ8()) {
+            return;
+        }
+        for (int n : new int[] {2, 5}) {
+            float[] x = MatrixKernelsTest.randomVector(n * cols, n + cols);
+            float[] expected = new float[n * rows];
+            for (int t = 0; t < n; t++) {
+                Q8Activations q = new Q8Activations(cols);
+                q.quantize(x, t * cols, cols);
+                float[] dequantized = new float[cols];
+                for (int j = 0; j < cols; j++) {
+                    dequantized[j] = q.value(j);
+                }
+                for (int r = 0; r < rows; r++) {
+                    expected[t * rows + r] = m.scalarDot(r, dequantized, 0);
+                }
+            }
+            for (int threads = 1; threads <= 2; threads++) {
+                float[] actual = new float[n * rows];
+                try (Parallel p = new Parallel(threads)) {
+                    new MatMul(p, cols, n, true).run(x, n, m, actual);
+                }
+                assertClose(expected, actual, 1e-5, type + " " + rows + "x" + cols + " x " + n + " tokens Q8, "
+                        + threads + " threads");
+            }
+        }
+    }
+
     /**
      * All level bits set (the largest levels) against activations that all quantize to +127 or
      * -127: the kernels' 16-bit partial sums are at their bounds and must not wrap.
