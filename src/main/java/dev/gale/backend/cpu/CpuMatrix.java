@@ -136,13 +136,26 @@ public abstract class CpuMatrix {
     }
 
     /**
+     * Whether {@link #dotRows} with quantized activations runs a kernel that shares work across
+     * rows and is much faster than {@link #dotQ8x4}: then a few tokens go token by token through it.
+     */
+    boolean fastQ8Rows() {
+        return false;
+    }
+
+    /**
      * Rows [r0, r1) against each of n tokens (a few): out[t * rows + r] = row r . token t, with the
-     * tokens' quantized activations when {@code xq} is not null. By default row by row, the
-     * tokens in fours through {@link #dotQ8x4} (each row read once); types whose {@link #dotRows}
-     * is much faster than their four-token dot override it to run the rows token by token (they
-     * stay in cache after the first).
+     * tokens' quantized activations when {@code xq} is not null. Token by token through
+     * {@link #dotRows} for types with {@link #fastQ8Rows} (the rows stay in cache after the first
+     * token); otherwise row by row, the tokens in fours through {@link #dotQ8x4} (each row read once).
      */
     public void dotRowsFewTokens(int r0, int r1, float[] x, int n, Q8Activations[] xq, float[] out) {
+        if (xq != null && fastQ8Rows()) {
+            for (int t = 0; t < n; t++) {
+                dotRows(r0, r1, x, t * cols, xq[t], out, t * rows + r0);
+            }
+            return;
+        }
         for (int r = r0; r < r1; r++) {
             int t = 0;
             if (xq != null) {

@@ -136,16 +136,10 @@ final class Q4_0Matrix extends CpuMatrix {
         }
     }
 
-    /** With the eight-block kernel, token by token over the rows (4x faster than the four-token dot). */
+    /** The eight-block kernel: token by token over the rows is 4x faster than the four-token dot. */
     @Override
-    public void dotRowsFewTokens(int r0, int r1, float[] x, int n, Q8Activations[] xq, float[] out) {
-        if (xq == null || !Q4_0Permuted.ENABLED) {
-            super.dotRowsFewTokens(r0, r1, x, n, xq, out);
-            return;
-        }
-        for (int t = 0; t < n; t++) {
-            dotRows(r0, r1, x, t * cols, xq[t], out, t * rows + r0);
-        }
+    boolean fastQ8Rows() {
+        return Q4_0Permuted.ENABLED;
     }
 
     /** Blocks from {@code first} on, one or two at a time. */

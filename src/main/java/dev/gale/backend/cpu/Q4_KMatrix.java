@@ -111,9 +111,7 @@ final class Q4_KMatrix extends CpuMatrix {
 
     @Override
     public float dotQ8(int row, Q8Activations x) {
-        float[] out = new float[1];
-        dotQ8Pair(row * rowBytes, row * rowBytes, x, out, 0, 0);
-        return out[0];
+        return dotQ8Pair(row * rowBytes, row * rowBytes, x, null, 0);
     }
 
     /** Rows in pairs (half the range apart), sharing the activation loads. */
@@ -126,28 +124,21 @@ final class Q4_KMatrix extends CpuMatrix {
         int half = (r1 - r0) / 2;
         for (int i = 0; i < half; i++) {
             int a = r0 + i;
-            dotQ8Pair(a * rowBytes, (a + half) * rowBytes, xq, out, outOffset + i, outOffset + i + half);
+            out[outOffset + i] = dotQ8Pair(a * rowBytes, (a + half) * rowBytes, xq, out, outOffset + i + half);
         }
         if (2 * half < r1 - r0) {
-            long last = (r1 - 1) * rowBytes;
-            dotQ8Pair(last, last, xq, out, outOffset + r1 - 1 - r0, outOffset + r1 - 1 - r0);
+            out[outOffset + r1 - 1 - r0] = dotQ8(r1 - 1, xq);
         }
     }
 
-    /** Token by token over the rows, through the two-row kernel. */
     @Override
-    public void dotRowsFewTokens(int r0, int r1, float[] x, int n, Q8Activations[] xq, float[] out) {
-        if (xq == null || !SubBlockSums.ENABLED) {
-            super.dotRowsFewTokens(r0, r1, x, n, xq, out);
-            return;
-        }
-        for (int t = 0; t < n; t++) {
-            dotRows(r0, r1, x, t * cols, xq[t], out, t * rows + r0);
-        }
+    boolean fastQ8Rows() {
+        return SubBlockSums.ENABLED;
     }
 
     /**
-     * The rows at base0 and base1 into out[o0] and out[o1]. Per super-block, 64 bytes (two groups)
+     * The dot of the row at base0, returned, and of the row at base1, into out[o1] (unless out is
+     * null). Per super-block, 64 bytes (two groups)
      * at a time read as 32 16-bit lanes, each holding two
      * neighbouring bytes: {@code v & 0x0F0F} holds two low nibbles {@code a + 256 b} (elements 2i,
      * 2i + 1 of a sub-block), and {@code v * kpa + (v >>> 8) * kpb} with {@code kpa = x[2i]},
@@ -158,7 +149,7 @@ final class Q4_KMatrix extends CpuMatrix {
      * bits), then in float times {@code d sc_j d_x}: one FMA per super-block. The mins come in as
      * {@code dmin m_j d_x sum(q_x)} (eight lanes of a vector, the other eight times zero).
      */
-    private void dotQ8Pair(long base0, long base1, Q8Activations x, float[] out, int o0, int o1) {
+    private float dotQ8Pair(long base0, long base1, Q8Activations x, float[] out, int o1) {
         MemorySegment seg = data;
         short[] xa = x.kpa;
         short[] xb = x.kpb;
@@ -224,7 +215,9 @@ final class Q4_KMatrix extends CpuMatrix {
                 }
             }
         }
-        out[o0] = acc0.reduceLanes(VectorOperators.ADD) - accMin0.reduceLanes(VectorOperators.ADD);
-        out[o1] = acc1.reduceLanes(VectorOperators.ADD) - accMin1.reduceLanes(VectorOperators.ADD);
+        if (out != null) {
+            out[o1] = acc1.reduceLanes(VectorOperators.ADD) - accMin1.reduceLanes(VectorOperators.ADD);
+        }
+        return acc0.reduceLanes(VectorOperators.ADD) - accMin0.reduceLanes(VectorOperators.ADD);
     }
 }
