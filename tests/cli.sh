@@ -30,6 +30,17 @@ echo "$out" | json 'd["timings"]["decode_tok_s"] > 0 and d["timings"]["prefill_t
   && pass "generate json: timings" || fail "generate json: timings"
 again=$(./gale generate -m "$m" -p "hello world" -n 12 --temperature 0 --format json 2>/dev/null)
 [ "$(echo "$out" | json 'd["tokens"]')" = "$(echo "$again" | json 'd["tokens"]')" ] && pass "greedy is deterministic" || fail "greedy differs"
+# Q4_0 repacked for the 8-bit decode kernel (AVX-512 CPUs): written to the cache directory on first
+# use, read back after (same tokens), not written with -Dgale.cpu.repack=off
+c1=$(XDG_CACHE_HOME="$tmp/cache" ./gale generate -m "$m" -p "hello world" -n 12 --temperature 0 --format json 2>/dev/null | json 'd["tokens"]')
+c2=$(XDG_CACHE_HOME="$tmp/cache" ./gale generate -m "$m" -p "hello world" -n 12 --temperature 0 --format json 2>/dev/null | json 'd["tokens"]')
+[ -n "$c1" ] && [ "$c1" = "$c2" ] && pass "repack cache: same tokens written and read back" || fail "repack cache: $c1 vs $c2"
+if grep -qw avx512bw /proc/cpuinfo 2>/dev/null && grep -qw avx512f /proc/cpuinfo; then
+  n=$(ls "$tmp/cache/gale/"*.q4x16 2>/dev/null | wc -l)
+  [ "$n" = 1 ] && pass "repack cache: one file" || fail "repack cache: $n files in $tmp/cache/gale"
+fi
+off=$(XDG_CACHE_HOME="$tmp/cache-off" GALE_JAVA_OPTS=-Dgale.cpu.repack=off ./gale generate -m "$m" -p "hello world" -n 12 --temperature 0 --format json 2>/dev/null | json 'len(d["tokens"])')
+[ "$off" = 12 ] && [ ! -e "$tmp/cache-off/gale" ] && pass "repack off: no cache" || fail "repack off: $off tokens"
 s1=$(./gale generate -m "$m" -p "hi" -n 16 --seed 5 --format json 2>/dev/null | json 'd["tokens"]')
 s2=$(./gale generate -m "$m" -p "hi" -n 16 --seed 5 --format json 2>/dev/null | json 'd["tokens"]')
 [ "$s1" = "$s2" ] && pass "seed reproduces" || fail "seed: $s1 vs $s2"

@@ -42,7 +42,8 @@ public final class Backends {
         int chunk = o.resolvedChunkSize(c);
         return switch (o.backend()) {
             case "cpu" -> {
-                CpuBackend b = new CpuBackend(c, model.weights(), ctx, chunk, o.resolvedThreads(), quantizedActivations());
+                CpuBackend b = new CpuBackend(c, model.weights(), ctx, chunk, o.resolvedThreads(), quantizedActivations(),
+                        model.file().path());
                 if (!"false".equals(System.getProperty("gale.cpu.warmup"))) {
                     b.warmUp();
                 }

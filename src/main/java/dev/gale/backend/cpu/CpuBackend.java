@@ -3,7 +3,13 @@ package dev.gale.backend.cpu;
 import dev.gale.backend.Backend;
 import dev.gale.backend.CacheLayout;
 import dev.gale.model.ModelConfig;
+import dev.gale.model.Tensor;
 import dev.gale.model.Weights;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
 
 /**
  * The CPU backend: Vector API kernels, weights read from the mapped file, a rolling-buffer KV
@@ -15,6 +21,8 @@ public final class CpuBackend implements Backend {
     private final CacheLayout layout;
     private final int maxChunk;
     private final Parallel parallel;
+    /** Weights repacked at load ({@link Q4_0Interleaved}), null if none; closed with the backend. */
+    private final RepackStore repacked;
 
     private final CpuMatrix embedding;
     private final CpuLayer[] layers;
@@ -60,17 +68,42 @@ public final class CpuBackend implements Backend {
      */
     public CpuBackend(ModelConfig config, Weights weights, int contextSize, int maxChunk, int threads,
                       boolean quantizeActivations) {
+        this(config, weights, contextSize, maxChunk, threads, quantizeActivations, null);
+    }
+
+    /**
+     * @param modelFile the GGUF file the weights come from, naming the cache of repacked weights
+     *                  ({@link RepackStore}); null to repack in memory
+     */
+    public CpuBackend(ModelConfig config, Weights weights, int contextSize, int maxChunk, int threads,
+                      boolean quantizeActivations, Path modelFile) {
         this.c = config;
         this.layout = CacheLayout.of(config.slidingWindow(), contextSize);
         this.maxChunk = maxChunk;
         this.parallel = new Parallel(threads);
+        this.quantize = quantizeActivations;
+        List<Tensor> repack = new ArrayList<>();
+        if (quantizeActivations && !RepackStore.mode().equals("off")) {
+            for (Weights.Layer w : weights.layers()) {
+                for (Tensor t : List.of(w.attnQ(), w.attnK(), w.attnV(), w.attnOutput(), w.ffnGate(), w.ffnDown(),
+                        w.ffnUp())) {
+                    if (Q4_0Interleaved.fits(t)) {
+                        repack.add(t);
+                    }
+                }
+            }
+            if (Q4_0Interleaved.fits(weights.output())) {
+                repack.add(weights.output());
+            }
+        }
+        this.repacked = repack.isEmpty() ? null : RepackStore.open(modelFile, repack, parallel);
         this.embedding = CpuMatrix.of(weights.tokenEmbedding());
         this.layers = new CpuLayer[c.blockCount()];
         for (int i = 0; i < layers.length; i++) {
-            layers[i] = new CpuLayer(weights.layers()[i]);
+            layers[i] = new CpuLayer(weights.layers()[i], this::matrix);
         }
         this.outputNorm = CpuLayer.vector(weights.outputNorm());
-        this.output = CpuMatrix.of(weights.output());
+        this.output = matrix(weights.output());
         this.rope = new Rope(c.headDim(), c.ropeDimensionCount(), c.ropeFreqBase(), maxChunk);
         this.cache = new KVCache(c.blockCount(), layout, c.kvDim());
         this.attention = new Attention(c, layout, maxChunk, threads);
@@ -86,8 +119,15 @@ public final class CpuBackend implements Backend {
         this.logitRows = new float[maxChunk * dim];
         int widest = Math.max(Math.max(dim, c.qDim()), c.feedForwardLength());
         this.matmul = new MatMul(parallel, widest, maxChunk, quantizeActivations);
-        this.quantize = quantizeActivations;
         this.weights = weights;
+    }
+
+    /**
+     * The CPU matrix of a product's weights: Q4_0 repacked for its decode kernel where that runs
+     * (8-bit activations, AVX-512; see {@link Q4_0Interleaved}), otherwise read from the mapped file.
+     */
+    private CpuMatrix matrix(Tensor t) {
+        return repacked != null && Q4_0Interleaved.fits(t) ? repacked.matrix(t, parallel) : CpuMatrix.of(t);
     }
 
     /**
@@ -95,7 +135,7 @@ public final class CpuBackend implements Backend {
      * forward pass runs compiled code (see {@link Warmup}); a fraction of a second.
      */
     public void warmUp() {
-        Warmup.run(weights, quantize, parallel);
+        Warmup.run(List.of(layers[0].attnQ, layers[0].ffnDown, output), quantize, parallel);
     }
 
     @Override
@@ -214,6 +254,9 @@ public final class CpuBackend implements Backend {
     @Override
     public void close() {
         parallel.close();
+        if (repacked != null) {
+            repacked.close();
+        }
     }
 
     /** One layer's weights, prepared for the CPU. */
@@ -228,19 +271,19 @@ public final class CpuBackend implements Backend {
         final CpuMatrix ffnDown;
         final CpuMatrix ffnUp;
 
-        CpuLayer(Weights.Layer w) {
+        CpuLayer(Weights.Layer w, Function<Tensor, CpuMatrix> matrix) {
             attnNorm = vector(w.attnNorm());
             ffnNorm = vector(w.ffnNorm());
-            attnQ = CpuMatrix.of(w.attnQ());
-            attnK = CpuMatrix.of(w.attnK());
-            attnV = CpuMatrix.of(w.attnV());
-            attnOutput = CpuMatrix.of(w.attnOutput());
-            ffnGate = CpuMatrix.of(w.ffnGate());
-            ffnDown = CpuMatrix.of(w.ffnDown());
-            ffnUp = CpuMatrix.of(w.ffnUp());
+            attnQ = matrix.apply(w.attnQ());
+            attnK = matrix.apply(w.attnK());
+            attnV = matrix.apply(w.attnV());
+            attnOutput = matrix.apply(w.attnOutput());
+            ffnGate = matrix.apply(w.ffnGate());
+            ffnDown = matrix.apply(w.ffnDown());
+            ffnUp = matrix.apply(w.ffnUp());
         }
 
-        static float[] vector(dev.gale.model.Tensor t) {
+        static float[] vector(Tensor t) {
             float[] out = new float[Math.toIntExact(t.elements())];
             CpuMatrix.of(t).row(0, out, 0);
             return out;

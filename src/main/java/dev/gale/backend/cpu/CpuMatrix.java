@@ -48,6 +48,15 @@ public abstract class CpuMatrix {
         };
     }
 
+    /**
+     * A matrix of the first {@code rows} rows and {@code cols} columns of this one, read from the
+     * same kind of memory (warm-up runs the kernels on it; see {@link Warmup}).
+     */
+    CpuMatrix narrow(int rows, int cols) {
+        return of(new Tensor(tensor.name(), tensor.type(), rows, cols,
+                data.asSlice(0, tensor.type().byteSize((long) rows * cols))));
+    }
+
     public Tensor tensor() {
         return tensor;
     }

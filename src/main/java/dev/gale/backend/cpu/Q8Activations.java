@@ -60,6 +60,15 @@ public final class Q8Activations {
     final short[] ppa;
     final short[] ppb;
     final int[] off16;
+    /**
+     * The layout of {@link Q4_0Interleaved}: per block 16 ints, int {@code 4k + m} holding in its
+     * 16-bit half h the telescoped level {@code t_m} for nibble m of 16-bit weight lane
+     * {@code p = 2k + h} (elements {@code 2p, 2p + 16, 2p + 1, 2p + 17}: {@code t0 = q[2p]}, then
+     * {@code t_m = q(e_m) - 16 q(e_(m-1))}, 16-bit, may wrap); per block {@code x16init}: in half h
+     * {@code -8} times the sum of the levels of the lanes with that h.
+     */
+    final int[] x16;
+    final int[] x16init;
     private int cols;
 
     public Q8Activations(int maxCols) {
@@ -79,13 +88,16 @@ public final class Q8Activations {
         this.ppa = new short[lanes * 16];
         this.ppb = new short[lanes * 16];
         this.off16 = new int[lanes * 2];
+        this.x16 = new int[Q4_0Interleaved.ENABLED ? blocks * 16 : 0];
+        this.x16init = new int[Q4_0Interleaved.ENABLED ? blocks : 0];
     }
 
     /** Extra layouts of the levels, each for the kernels of some types ({@link CpuMatrix#q8Layouts}). */
     static final int LAYOUT_Q4_0 = 1;
     static final int LAYOUT_K = 2;
     static final int LAYOUT_Q6_K = 4;
-    static final int ALL_LAYOUTS = LAYOUT_Q4_0 | LAYOUT_K | LAYOUT_Q6_K;
+    static final int LAYOUT_X16 = 8;
+    static final int ALL_LAYOUTS = LAYOUT_Q4_0 | LAYOUT_K | LAYOUT_Q6_K | LAYOUT_X16;
 
     /** Quantizes {@code x[off .. off + cols)} with every layout; cols must be a multiple of 32. */
     public void quantize(float[] x, int off, int cols) {
@@ -177,6 +189,9 @@ public final class Q8Activations {
                 kpb[lane] = (short) (q[e + 1] - 256 * q[e]);
             }
         }
+        if ((layouts & LAYOUT_X16) != 0 && x16.length > 0) {
+            layoutX16(blocks);
+        }
         if ((layouts & LAYOUT_Q6_K) != 0) {
             for (int j = 0; j < blocks * 16; j++) {
                 ppa[j] = q[2 * j];
@@ -189,6 +204,42 @@ public final class Q8Activations {
                 }
                 off16[k] = -32 * sum;
             }
+        }
+    }
+
+    private void layoutX16(int blocks) {
+        short[] q = this.q;
+        for (int b = 0; b < blocks; b++) {
+            int e = b * BLOCK;
+            int sum0 = 0;
+            int sum1 = 0;
+            for (int k = 0; k < 4; k++) {
+                int t0 = 0;
+                int t1 = 0;
+                int t2 = 0;
+                int t3 = 0;
+                for (int h = 0; h < 2; h++) {
+                    int p = 2 * k + h;
+                    int q0 = q[e + 2 * p];
+                    int q1 = q[e + 2 * p + 16];
+                    int q2 = q[e + 2 * p + 1];
+                    int q3 = q[e + 2 * p + 17];
+                    if (h == 0) {
+                        sum0 += q0 + q1 + q2 + q3;
+                    } else {
+                        sum1 += q0 + q1 + q2 + q3;
+                    }
+                    t0 |= (q0 & 0xFFFF) << (16 * h);
+                    t1 |= ((q1 - 16 * q0) & 0xFFFF) << (16 * h);
+                    t2 |= ((q2 - 16 * q1) & 0xFFFF) << (16 * h);
+                    t3 |= ((q3 - 16 * q2) & 0xFFFF) << (16 * h);
+                }
+                x16[16 * b + 4 * k] = t0;
+                x16[16 * b + 4 * k + 1] = t1;
+                x16[16 * b + 4 * k + 2] = t2;
+                x16[16 * b + 4 * k + 3] = t3;
+            }
+            x16init[b] = (-8 * sum0) & 0xFFFF | (-8 * sum1) << 16;
         }
     }
 

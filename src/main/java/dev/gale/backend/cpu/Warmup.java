@@ -1,7 +1,5 @@
 package dev.gale.backend.cpu;
 
-import dev.gale.model.Tensor;
-import dev.gale.model.Weights;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -21,18 +19,17 @@ final class Warmup {
     private Warmup() {
     }
 
-    static void run(Weights weights, boolean quantize, Parallel parallel) {
-        Weights.Layer first = weights.layers()[0];
+    /** Warms up on narrow views of {@code matrices} (the backend's own, as it reads them). */
+    static void run(List<CpuMatrix> matrices, boolean quantize, Parallel parallel) {
         List<CpuMatrix> ms = new ArrayList<>();
-        for (Tensor t : new Tensor[] {first.attnQ(), first.ffnDown(), weights.output()}) {
-            // narrow views of the first rows' bytes: short rows make every call cheap while the
-            // kernels still run interpreted (the values do not matter)
-            int cols = Math.min(t.cols(), COLS);
-            long bytes = t.type().byteSize((long) ROWS * cols);
-            if (cols % t.type().blockSize != 0 || bytes > t.data().byteSize()) {
+        for (CpuMatrix m : matrices) {
+            // the first rows and columns: short rows make every call cheap while the kernels still
+            // run interpreted (the values do not matter)
+            int cols = Math.min(m.cols(), COLS);
+            if (cols % m.tensor().type().blockSize != 0 || m.rows() < ROWS) {
                 continue;
             }
-            ms.add(CpuMatrix.of(new Tensor(t.name(), t.type(), ROWS, cols, t.data().asSlice(0, bytes))));
+            ms.add(m.narrow(ROWS, cols));
         }
         int cols = 1;
         for (CpuMatrix m : ms) {

@@ -89,7 +89,7 @@ class Q4_0PermutedTest {
     }
 
     /** Sum of |terms|, the scale of rounding errors. */
-    private static double magnitude(CpuMatrix m, int row, Q8Activations x) {
+    static double magnitude(CpuMatrix m, int row, Q8Activations x) {
         double sum = 0;
         for (int b = 0; b < m.cols() / 32; b++) {
             double d = Math.abs(Float.float16ToFloat(m.data.get(Layouts.I16, row * m.rowBytes + b * 18L)));

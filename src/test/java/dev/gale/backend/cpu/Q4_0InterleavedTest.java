@@ -1,0 +1,235 @@
+package dev.gale.backend.cpu;
+
+import dev.gale.gguf.GGMLType;
+import dev.gale.model.Tensor;
+import dev.gale.quant.Formats;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Q4_0 repacked in groups of sixteen rows against the scalar definition on the file's layout
+ * ({@link Q4_0PermutedTest#expected}): the 8-bit kernel over whole, odd and partial groups, the
+ * 16-bit lane bounds at their extremes, the prefill paths (the file's layout), and the cache file of
+ * {@link RepackStore} (written, read back, rewritten when damaged, skipped when it cannot be written).
+ */
+class Q4_0InterleavedTest {
+    private Parallel parallel;
+    private NativeMemory memory;
+
+    @BeforeEach
+    void setUp() {
+        Assumptions.assumeTrue(Q4_0Interleaved.ENABLED, "needs 512-bit vectors with AVX-512 BW");
+        parallel = new Parallel(2);
+        memory = new NativeMemory();
+    }
+
+    @AfterEach
+    void tearDown() {
+        if (parallel != null) {
+            parallel.close();
+            memory.close();
+        }
+    }
+
+    private Q4_0Interleaved repack(CpuMatrix m) {
+        return Q4_0Interleaved.repack(m.tensor(), memory.allocate(m.tensor().data().byteSize()), parallel);
+    }
+
+    private static Q8Activations activations(int cols, long seed) {
+        float[] x = MatrixKernelsTest.randomVector(cols, seed);
+        x[5] = 300; // one block with a large value
+        Q8Activations q = new Q8Activations(cols);
+        q.quantize(x, 0, cols);
+        return q;
+    }
+
+    /** Row ranges as the parallel loops hand them out, and ranges cutting groups. */
+    private static void assertRowsMatch(CpuMatrix file, CpuMatrix packed, Q8Activations q, int[][] ranges) {
+        for (int[] range : ranges) {
+            float[] out = new float[range[1] - range[0] + 2];
+            packed.dotRows(range[0], range[1], null, 0, q, out, 1);
+            for (int r = range[0]; r < range[1]; r++) {
+                double want = Q4_0PermutedTest.expected(file, r, q);
+                assertEquals(want, out[1 + r - range[0]], 1e-5 * Q4_0PermutedTest.magnitude(file, r, q) + 1e-30,
+                        "row " + r + " in rows " + range[0] + ".." + range[1]);
+            }
+            assertEquals(0f, out[0]);
+            assertEquals(0f, out[out.length - 1]);
+        }
+    }
+
+    @Test
+    void eightBitKernelMatchesTheScalarDefinition() {
+        for (int blocks : new int[] {1, 3, 8, 128}) {
+            int cols = blocks * 32;
+            CpuMatrix file = Q4_0PermutedTest.matrix(80, cols, blocks);
+            Q4_0Interleaved packed = repack(file);
+            Q8Activations q = activations(cols, blocks + 7);
+            // 5 groups: two pairs and an odd one; partial groups at either end; inside one group
+            assertRowsMatch(file, packed, q, new int[][] {{0, 80}, {16, 48}, {64, 80}, {3, 70}, {5, 9}, {17, 40}});
+            for (int r : new int[] {0, 15, 16, 79}) {
+                assertEquals(Q4_0PermutedTest.expected(file, r, q), packed.dotQ8(r, q),
+                        1e-5 * Q4_0PermutedTest.magnitude(file, r, q) + 1e-30, "dotQ8 row " + r);
+            }
+        }
+    }
+
+    /**
+     * Every nibble 0 (or 15) against levels of +-127: the 16-bit lanes reach -8 * 127 * 16 per lane
+     * and their 32-bit pair sums -32512, the extremes the layout is built for.
+     */
+    @Test
+    void extremeNibblesAndLevelsStayExact() {
+        int rows = 32;
+        int cols = 256;
+        for (int nibble : new int[] {0, 15}) {
+            for (float sign : new float[] {1, -1}) {
+                MemorySegment seg = MemorySegment.ofArray(new byte[rows * cols / 32 * 18]);
+                for (int b = 0; b < rows * cols / 32; b++) {
+                    seg.set(Layouts.I16, b * 18L, Float.floatToFloat16(1f));
+                    for (int j = 0; j < 16; j++) {
+                        seg.set(ValueLayout.JAVA_BYTE, b * 18L + 2 + j, (byte) (nibble | nibble << 4));
+                    }
+                }
+                CpuMatrix file = CpuMatrix.of(new Tensor("w", GGMLType.Q4_0, rows, cols, seg));
+                float[] x = new float[cols];
+                java.util.Arrays.fill(x, sign);
+                Q8Activations q = new Q8Activations(cols);
+                q.quantize(x, 0, cols);
+                float[] out = new float[rows];
+                repack(file).dotRows(0, rows, null, 0, q, out, 0);
+                // each element (nibble - 8) * 127 * (1/127) * sign, exactly representable sums
+                float want = (nibble - 8) * sign * cols;
+                for (int r = 0; r < rows; r++) {
+                    assertEquals(want, out[r], 1e-4f * Math.abs(want), "nibble " + nibble + " sign " + sign + " row " + r);
+                }
+            }
+        }
+    }
+
+    @Test
+    void dequantizesAsTheScalarFormat() {
+        int cols = 1024;
+        CpuMatrix file = Q4_0PermutedTest.matrix(48, cols, 5);
+        Q4_0Interleaved packed = repack(file);
+        float[] want = new float[cols];
+        float[] got = new float[cols];
+        float[] x = MatrixKernelsTest.randomVector(cols, 9);
+        for (int r : new int[] {0, 7, 16, 31, 47}) {
+            Formats.of(GGMLType.Q4_0).dequantize(file.tensor().data(), r * file.tensor().rowBytes(), want, 0, cols);
+            packed.dequantize(r, 0, cols, got, 0);
+            assertSameValues(want, 0, got, cols, "row " + r);
+            packed.dequantize(r, 256, 512, got, 0);
+            assertSameValues(want, 256, got, 512, "row " + r + " from column 256");
+            assertEquals(file.scalarDot(r, x, 0), packed.dot(r, x, 0), 1e-4f * (1 + Math.abs(file.scalarDot(r, x, 0))),
+                    "float dot row " + r);
+        }
+    }
+
+    /** Equal values (zero of either sign is zero: (8 - 8) * d is -0 for negative d in the scalar form). */
+    private static void assertSameValues(float[] want, int from, float[] got, int n, String what) {
+        for (int i = 0; i < n; i++) {
+            assertEquals(want[from + i], got[i], 0f, what + ", element " + i);
+        }
+    }
+
+    /** The warm-up view: first rows and columns of the same packed memory, through the 8-bit kernel. */
+    @Test
+    void narrowViewReadsTheFirstColumnsOfEachRow() {
+        int cols = 512;
+        CpuMatrix file = Q4_0PermutedTest.matrix(32, cols, 11);
+        CpuMatrix view = repack(file).narrow(32, 128);
+        Q8Activations q = activations(128, 3);
+        float[] out = new float[32];
+        view.dotRows(0, 32, null, 0, q, out, 0);
+        for (int r = 0; r < 32; r++) {
+            // the scalar definition over the first four blocks of the full row
+            double want = 0;
+            for (int b = 0; b < 4; b++) {
+                long at = r * file.rowBytes + b * 18L;
+                double d = Float.float16ToFloat(file.data.get(Layouts.I16, at));
+                long dot = 0;
+                for (int j = 0; j < 16; j++) {
+                    int v = file.data.get(ValueLayout.JAVA_BYTE, at + 2 + j) & 0xFF;
+                    dot += (long) ((v & 15) - 8) * q.q[b * 32 + j] + (long) ((v >>> 4) - 8) * q.q[b * 32 + 16 + j];
+                }
+                want += d * q.d[b] * dot;
+            }
+            assertEquals(want, out[r], 1e-5 * (1e-3 + Math.abs(want)), "row " + r);
+        }
+    }
+
+    @Test
+    void cacheFileIsWrittenReadBackAndRewrittenWhenDamaged(@TempDir Path dir) throws IOException {
+        Path model = Files.write(dir.resolve("model.gguf"), new byte[] {1, 2, 3});
+        Path cache = dir.resolve("cache");
+        CpuMatrix a = Q4_0PermutedTest.matrix(32, 256, 1);
+        CpuMatrix b = Q4_0PermutedTest.matrix(48, 512, 2);
+        Tensor ta = new Tensor("a", GGMLType.Q4_0, 32, 256, a.tensor().data());
+        Tensor tb = new Tensor("b", GGMLType.Q4_0, 48, 512, b.tensor().data());
+        Q8Activations qa = activations(256, 3);
+        Q8Activations qb = activations(512, 4);
+        String before = System.getProperty("gale.cache.dir");
+        System.setProperty("gale.cache.dir", cache.toString());
+        try {
+            for (int round = 0; round < 3; round++) {
+                try (RepackStore s = RepackStore.open(model, List.of(ta, tb), parallel)) {
+                    assertRowsMatch(a, s.matrix(ta, parallel), qa, new int[][] {{0, 32}});
+                    assertRowsMatch(b, s.matrix(tb, parallel), qb, new int[][] {{0, 48}, {16, 40}});
+                }
+                List<Path> files;
+                try (var list = Files.list(cache)) {
+                    files = list.toList();
+                }
+                assertEquals(1, files.size(), "one cache file, no temporary left: " + files);
+                assertEquals(4096 + a.tensor().data().byteSize() + b.tensor().data().byteSize(), Files.size(files.get(0)));
+                if (round == 1) {
+                    // damage the magic: the next open must rewrite it rather than read it
+                    byte[] all = Files.readAllBytes(files.get(0));
+                    all[0] ^= 1;
+                    Files.write(files.get(0), all);
+                }
+            }
+        } finally {
+            if (before == null) {
+                System.clearProperty("gale.cache.dir");
+            } else {
+                System.setProperty("gale.cache.dir", before);
+            }
+        }
+    }
+
+    @Test
+    void unwritableCacheFallsBackToMemory(@TempDir Path dir) throws IOException {
+        Path model = Files.write(dir.resolve("model.gguf"), new byte[] {1});
+        Path notADir = Files.write(dir.resolve("file"), new byte[] {0});
+        CpuMatrix a = Q4_0PermutedTest.matrix(32, 256, 8);
+        Q8Activations qa = activations(256, 9);
+        String before = System.getProperty("gale.cache.dir");
+        System.setProperty("gale.cache.dir", notADir.resolve("sub").toString());
+        try (RepackStore s = RepackStore.open(model, List.of(a.tensor()), parallel)) {
+            assertRowsMatch(a, s.matrix(a.tensor(), parallel), qa, new int[][] {{0, 32}});
+        } finally {
+            if (before == null) {
+                System.clearProperty("gale.cache.dir");
+            } else {
+                System.setProperty("gale.cache.dir", before);
+            }
+        }
+        assertTrue(Files.isRegularFile(notADir));
+    }
+}
