@@ -117,6 +117,8 @@ final class RepackStore implements AutoCloseable {
                     + ((HEADER + bytes) >> 20) + " MiB and 1 GiB is kept free");
         }
         Path tmp = dir.resolve(file.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
+        System.err.printf("gale: repacking %d MiB of Q4_0 weights for this CPU's decode kernel into %s (once per model)%n",
+                bytes >> 20, file);
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.READ, StandardOpenOption.WRITE); Arena writing = Arena.ofShared()) {
             MemorySegment out = ch.map(FileChannel.MapMode.READ_WRITE, 0, HEADER + bytes, writing);
