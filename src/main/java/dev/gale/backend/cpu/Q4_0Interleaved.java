@@ -206,7 +206,9 @@ final class Q4_0Interleaved extends CpuMatrix {
             }
             float d = xd[b];
             // row r's two lanes added in 32 bits; F16 scales widened by bit manipulation (exact for
-            // normal and subnormal halves; see Q4_0Permuted), 2^112 restoring the exponent bias
+            // normal and subnormal halves; see Q4_0Permuted), 2^112 restoring the exponent bias.
+            // Written out for each group: a helper taking the vectors is not reliably inlined in a
+            // method this large, and then boxes them (the kernel ran 7x slower in a trial)
             IntVector iA = sA.reinterpretAsInts();
             iA = iA.add(iA.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
             IntVector hA = (IntVector) ShortVector.fromMemorySegment(S256, seg, atA + 256, ByteOrder.LITTLE_ENDIAN)

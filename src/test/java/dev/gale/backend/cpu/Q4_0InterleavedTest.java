@@ -10,7 +10,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
@@ -157,18 +156,7 @@ class Q4_0InterleavedTest {
         float[] out = new float[32];
         view.dotRows(0, 32, null, 0, q, out, 0);
         for (int r = 0; r < 32; r++) {
-            // the scalar definition over the first four blocks of the full row
-            double want = 0;
-            for (int b = 0; b < 4; b++) {
-                long at = r * file.rowBytes + b * 18L;
-                double d = Float.float16ToFloat(file.data.get(Layouts.I16, at));
-                long dot = 0;
-                for (int j = 0; j < 16; j++) {
-                    int v = file.data.get(ValueLayout.JAVA_BYTE, at + 2 + j) & 0xFF;
-                    dot += (long) ((v & 15) - 8) * q.q[b * 32 + j] + (long) ((v >>> 4) - 8) * q.q[b * 32 + 16 + j];
-                }
-                want += d * q.d[b] * dot;
-            }
+            double want = Q4_0PermutedTest.expected(file, r, q, 4); // the full row's first four blocks
             assertEquals(want, out[r], 1e-5 * (1e-3 + Math.abs(want)), "row " + r);
         }
     }
