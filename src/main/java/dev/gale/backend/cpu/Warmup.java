@@ -2,7 +2,9 @@ package dev.gale.backend.cpu;
 
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -16,17 +18,22 @@ final class Warmup {
     private static final int ROWS = Gemm.ROWS;
     private static final int COLS = 2 * Gemm.KB;
 
+    /** Short-chunk (GemmDot) runs per matrix: more than the few-token ones, its kernels compile later. */
+    private static final int DOT_ITERATIONS = 60;
+
     private Warmup() {
     }
 
     /** Warms up on narrow views of {@code matrices} (the backend's own, as it reads them). */
     static void run(List<CpuMatrix> matrices, boolean quantize, Parallel parallel) {
         List<CpuMatrix> ms = new ArrayList<>();
+        Set<Class<?>> kinds = new HashSet<>();
         for (CpuMatrix m : matrices) {
             // the first rows and columns: short rows make every call cheap while the kernels still
-            // run interpreted (the values do not matter)
+            // run interpreted (the values do not matter); one matrix per kind (a Q4_0 file: once, not
+            // three times the same kernels)
             int cols = Math.min(m.cols(), COLS);
-            if (cols % m.tensor().type().blockSize != 0 || m.rows() < ROWS) {
+            if (cols % m.tensor().type().blockSize != 0 || m.rows() < ROWS || !kinds.add(m.getClass())) {
                 continue;
             }
             ms.add(m.narrow(ROWS, cols));
@@ -52,6 +59,8 @@ final class Warmup {
             }
             for (int i = 0; i < 30; i++) {
                 mm.run(x, MatMul.SMALL - 1, m, out);
+            }
+            for (int i = 0; i < DOT_ITERATIONS; i++) {
                 mm.run(x, n, m, out);
             }
         }

@@ -1,6 +1,9 @@
 package dev.gale.backend.cpu;
 
+import dev.gale.Floats;
+import dev.gale.TestModels;
 import dev.gale.gguf.GGMLType;
+import dev.gale.model.Model;
 import dev.gale.model.Tensor;
 import dev.gale.quant.Formats;
 import org.junit.jupiter.api.AfterEach;
@@ -158,6 +161,36 @@ class Q4_0InterleavedTest {
         for (int r = 0; r < 32; r++) {
             double want = Q4_0PermutedTest.expected(file, r, q, 4); // the full row's first four blocks
             assertEquals(want, out[r], 1e-5 * (1e-3 + Math.abs(want)), "row " + r);
+        }
+    }
+
+    /** A whole model: decode with the repacked weights gives the logits of the file-layout kernel. */
+    @Test
+    void modelDecodesAsWithTheFileLayout() {
+        try (Model m = TestModels.load(TestModels.tiny(GGMLType.Q4_0))) {
+            int vocab = m.config().vocabSize();
+            int[] tokens = new java.util.SplittableRandom(5).ints(12, 0, vocab).toArray();
+            String before = System.getProperty("gale.cpu.repack");
+            CpuBackend file;
+            System.setProperty("gale.cpu.repack", "off");
+            try {
+                file = new CpuBackend(m.config(), m.weights(), 64, 8, 2, true);
+            } finally {
+                if (before == null) {
+                    System.clearProperty("gale.cpu.repack");
+                } else {
+                    System.setProperty("gale.cpu.repack", before);
+                }
+            }
+            try (file; CpuBackend repacked = new CpuBackend(m.config(), m.weights(), 64, 8, 2, true)) {
+                float[] a = new float[vocab];
+                float[] b = new float[vocab];
+                for (int i = 0; i < tokens.length; i++) {
+                    file.forward(new int[] {tokens[i]}, i, a);
+                    repacked.forward(new int[] {tokens[i]}, i, b);
+                    Floats.assertClose(a, b, 1e-4, "logits at position " + i);
+                }
+            }
         }
     }
 
