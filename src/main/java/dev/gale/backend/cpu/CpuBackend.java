@@ -21,7 +21,7 @@ public final class CpuBackend implements Backend {
     private final CacheLayout layout;
     private final int maxChunk;
     private final Parallel parallel;
-    /** Weights repacked at load ({@link Q4_0Interleaved}), null if none; closed with the backend. */
+    /** Weights repacked at load ({@link InterleavedMatrix}), null if none; closed with the backend. */
     private final RepackStore repacked;
 
     private final CpuMatrix embedding;
@@ -87,12 +87,12 @@ public final class CpuBackend implements Backend {
             for (Weights.Layer w : weights.layers()) {
                 for (Tensor t : List.of(w.attnQ(), w.attnK(), w.attnV(), w.attnOutput(), w.ffnGate(), w.ffnDown(),
                         w.ffnUp())) {
-                    if (Q4_0Interleaved.fits(t)) {
+                    if (InterleavedMatrix.fits(t)) {
                         repack.add(t);
                     }
                 }
             }
-            if (Q4_0Interleaved.fits(weights.output())) {
+            if (InterleavedMatrix.fits(weights.output())) {
                 repack.add(weights.output());
             }
         }
@@ -123,11 +123,11 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * The CPU matrix of a product's weights: Q4_0 repacked for its decode kernel where that runs
-     * (8-bit activations, AVX-512; see {@link Q4_0Interleaved}), otherwise read from the mapped file.
+     * The CPU matrix of a product's weights: Q4_0 and Q8_0 repacked for their decode kernels where they run
+     * (8-bit activations, AVX-512; see {@link InterleavedMatrix}), otherwise read from the mapped file.
      */
     private CpuMatrix matrix(Tensor t) {
-        return repacked != null && Q4_0Interleaved.fits(t) ? repacked.matrix(t, parallel) : CpuMatrix.of(t);
+        return repacked != null && InterleavedMatrix.fits(t) ? repacked.matrix(t, parallel) : CpuMatrix.of(t);
     }
 
     /**

@@ -69,6 +69,13 @@ public final class Q8Activations {
      */
     final int[] x16;
     final int[] x16init;
+    /**
+     * The layout of {@link Q8_0Interleaved}: per block 16 ints, int {@code 2k} holding in its 16-bit
+     * half h {@code t0 = q[4k + 2h]}, int {@code 2k + 1} {@code t1 = q[4k + 2h + 1] - 256 t0} (16-bit,
+     * may wrap); per block 8 ints {@code x8init}: in half h of int k {@code -128 (q[4k + 2h] + q[4k + 2h + 1])}.
+     */
+    final int[] x8;
+    final int[] x8init;
     private int cols;
 
     public Q8Activations(int maxCols) {
@@ -88,8 +95,10 @@ public final class Q8Activations {
         this.ppa = new short[lanes * 16];
         this.ppb = new short[lanes * 16];
         this.off16 = new int[lanes * 2];
-        this.x16 = new int[Q4_0Interleaved.ENABLED ? blocks * 16 : 0];
-        this.x16init = new int[Q4_0Interleaved.ENABLED ? blocks : 0];
+        this.x16 = new int[InterleavedMatrix.ENABLED ? blocks * 16 : 0];
+        this.x16init = new int[InterleavedMatrix.ENABLED ? blocks : 0];
+        this.x8 = new int[InterleavedMatrix.ENABLED ? blocks * 16 : 0];
+        this.x8init = new int[InterleavedMatrix.ENABLED ? blocks * 8 : 0];
     }
 
     /** Extra layouts of the levels, each for the kernels of some types ({@link CpuMatrix#q8Layouts}). */
@@ -97,7 +106,8 @@ public final class Q8Activations {
     static final int LAYOUT_K = 2;
     static final int LAYOUT_Q6_K = 4;
     static final int LAYOUT_X16 = 8;
-    static final int ALL_LAYOUTS = LAYOUT_Q4_0 | LAYOUT_K | LAYOUT_Q6_K | LAYOUT_X16;
+    static final int LAYOUT_X8 = 16;
+    static final int ALL_LAYOUTS = LAYOUT_Q4_0 | LAYOUT_K | LAYOUT_Q6_K | LAYOUT_X16 | LAYOUT_X8;
 
     /** Quantizes {@code x[off .. off + cols)} with every layout; cols must be a multiple of 32. */
     public void quantize(float[] x, int off, int cols) {
@@ -192,6 +202,9 @@ public final class Q8Activations {
         if ((layouts & LAYOUT_X16) != 0 && x16.length > 0) {
             layoutX16(blocks);
         }
+        if ((layouts & LAYOUT_X8) != 0 && x8.length > 0) {
+            layoutX8(blocks);
+        }
         if ((layouts & LAYOUT_Q6_K) != 0) {
             for (int j = 0; j < blocks * 16; j++) {
                 ppa[j] = q[2 * j];
@@ -240,6 +253,22 @@ public final class Q8Activations {
                 x16[16 * b + 4 * k + 3] = t3;
             }
             x16init[b] = (-8 * sum0) & 0xFFFF | (-8 * sum1) << 16;
+        }
+    }
+
+    private void layoutX8(int blocks) {
+        short[] q = this.q;
+        for (int b = 0; b < blocks; b++) {
+            for (int k = 0; k < 8; k++) {
+                int e = b * BLOCK + 4 * k;
+                int q0 = q[e];
+                int q1 = q[e + 1];
+                int q2 = q[e + 2];
+                int q3 = q[e + 3];
+                x8[16 * b + 2 * k] = q0 & 0xFFFF | q2 << 16;
+                x8[16 * b + 2 * k + 1] = (q1 - 256 * q0) & 0xFFFF | (q3 - 256 * q2) << 16;
+                x8init[8 * b + k] = (-128 * (q0 + q1)) & 0xFFFF | (-128 * (q2 + q3)) << 16;
+            }
         }
     }
 

@@ -16,7 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 
 /**
- * Where the weights {@link Q4_0Interleaved} repacks live, chosen by the system property
+ * Where the weights {@link InterleavedMatrix} repacks live, chosen by the system property
  * {@code gale.cpu.repack}:
  * <ul>
  *   <li>{@code cache} (the default): a cache file beside the others in {@code gale.cache.dir}
@@ -90,13 +90,13 @@ final class RepackStore implements AutoCloseable {
     }
 
     /** The repacked form of tensor {@code t} of the list given to {@link #open}. */
-    Q4_0Interleaved matrix(Tensor t, Parallel parallel) {
+    InterleavedMatrix matrix(Tensor t, Parallel parallel) {
         long size = t.data().byteSize();
         Long at = offsets.get(t.name());
         if (segment == null || at == null) {
-            return Q4_0Interleaved.repack(t, memory.allocate(size), parallel);
+            return InterleavedMatrix.repack(t, memory.allocate(size), parallel);
         }
-        return Q4_0Interleaved.of(t, segment.asSlice(HEADER + at, size));
+        return InterleavedMatrix.of(t, segment.asSlice(HEADER + at, size));
     }
 
     private static RepackStore cached(Path model, List<Tensor> tensors, long bytes, Parallel parallel)
@@ -117,7 +117,7 @@ final class RepackStore implements AutoCloseable {
                     + ((HEADER + bytes) >> 20) + " MiB and 1 GiB is kept free");
         }
         Path tmp = dir.resolve(file.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
-        System.err.printf("gale: repacking %d MiB of Q4_0 weights for this CPU's decode kernel into %s (once per model)%n",
+        System.err.printf("gale: repacking %d MiB of weights for this CPU's decode kernel into %s (once per model)%n",
                 bytes >> 20, file);
         try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.READ, StandardOpenOption.WRITE); Arena writing = Arena.ofShared()) {
@@ -125,7 +125,7 @@ final class RepackStore implements AutoCloseable {
             long at = HEADER;
             for (Tensor t : tensors) {
                 long size = t.data().byteSize();
-                Q4_0Interleaved.repack(t, out.asSlice(at, size), parallel);
+                InterleavedMatrix.repack(t, out.asSlice(at, size), parallel);
                 at += size;
             }
             out.set(I64, 8, key);

@@ -39,13 +39,8 @@ class Q4_0PermutedTest {
 
     /** The scalar definition: sum over blocks of d_w * d_x * sum((nibble - 8) * q_x), in double. */
     static double expected(CpuMatrix m, int row, Q8Activations x) {
-        return expected(m, row, x, m.cols() / 32);
-    }
-
-    /** The same over the row's first {@code blocks} blocks. */
-    static double expected(CpuMatrix m, int row, Q8Activations x, int blocks) {
         double sum = 0;
-        for (int b = 0; b < blocks; b++) {
+        for (int b = 0; b < m.cols() / 32; b++) {
             long at = row * m.rowBytes + b * 18L;
             double d = Float.float16ToFloat(m.data.get(Layouts.I16, at));
             long dot = 0;
@@ -94,7 +89,7 @@ class Q4_0PermutedTest {
     }
 
     /** Sum of |terms|, the scale of rounding errors. */
-    static double magnitude(CpuMatrix m, int row, Q8Activations x) {
+    private static double magnitude(CpuMatrix m, int row, Q8Activations x) {
         double sum = 0;
         for (int b = 0; b < m.cols() / 32; b++) {
             double d = Math.abs(Float.float16ToFloat(m.data.get(Layouts.I16, row * m.rowBytes + b * 18L)));

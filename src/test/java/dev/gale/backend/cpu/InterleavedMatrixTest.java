@@ -11,6 +11,8 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -23,18 +25,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Q4_0 repacked in groups of sixteen rows against the scalar definition on the file's layout
- * ({@link Q4_0PermutedTest#expected}): the 8-bit kernel over whole, odd and partial groups, the
- * 16-bit lane bounds at their extremes, the prefill paths (the file's layout), and the cache file of
- * {@link RepackStore} (written, read back, rewritten when damaged, skipped when it cannot be written).
+ * Q4_0 and Q8_0 repacked in groups of sixteen rows against the scalar definition on the file's
+ * layout (weights decoded by the scalar format times the activations' levels and scales, in double):
+ * the 8-bit kernels over whole, odd and partial groups, the 16-bit lane bounds at their extremes,
+ * the prefill paths (the file's layout), whole models against the file-layout kernels, and the
+ * cache file of {@link RepackStore} (written, read back, rewritten when damaged, skipped when it
+ * cannot be written).
  */
-class Q4_0InterleavedTest {
+class InterleavedMatrixTest {
     private Parallel parallel;
     private NativeMemory memory;
 
     @BeforeEach
     void setUp() {
-        Assumptions.assumeTrue(Q4_0Interleaved.ENABLED, "needs 512-bit vectors with AVX-512 BW");
+        Assumptions.assumeTrue(InterleavedMatrix.ENABLED, "needs 512-bit vectors with AVX-512 BW");
         parallel = new Parallel(2);
         memory = new NativeMemory();
     }
@@ -47,8 +51,51 @@ class Q4_0InterleavedTest {
         }
     }
 
-    private Q4_0Interleaved repack(CpuMatrix m) {
-        return Q4_0Interleaved.repack(m.tensor(), memory.allocate(m.tensor().data().byteSize()), parallel);
+    private InterleavedMatrix repack(CpuMatrix m) {
+        return InterleavedMatrix.repack(m.tensor(), memory.allocate(m.tensor().data().byteSize()), parallel);
+    }
+
+    /** Random weights of {@code type}, with scales that include zero, negative and subnormal halves. */
+    static CpuMatrix matrix(GGMLType type, int rows, int cols, long seed) {
+        if (type == GGMLType.Q4_0) {
+            return Q4_0PermutedTest.matrix(rows, cols, seed);
+        }
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        short[] scales = {0x0000, (short) 0x8000, 0x0001, (short) 0x83FF, 0x3C00, (short) 0xBC00, 0x2E66, 0x1400};
+        MemorySegment seg = MemorySegment.ofArray(new byte[rows * cols / 32 * 34]);
+        for (int b = 0; b < rows * cols / 32; b++) {
+            seg.set(Layouts.I16, b * 34L, r.nextInt(3) == 0 ? scales[r.nextInt(scales.length)]
+                    : Float.floatToFloat16((float) (r.nextGaussian() * 0.01)));
+            for (int j = 0; j < 32; j++) {
+                seg.set(ValueLayout.JAVA_BYTE, b * 34L + 2 + j, (byte) r.nextInt(256));
+            }
+        }
+        return CpuMatrix.of(new Tensor("w", GGMLType.Q8_0, rows, cols, seg));
+    }
+
+    /**
+     * The scalar definition over the row's first {@code blocks} blocks: weights decoded by the
+     * type's scalar format (d * level, exact in float) times d_x * q_x, summed in double.
+     */
+    static double expected(CpuMatrix m, int row, Q8Activations x, int blocks) {
+        float[] w = new float[m.cols()];
+        Formats.of(m.tensor().type()).dequantize(m.tensor().data(), row * m.tensor().rowBytes(), w, 0, m.cols());
+        double sum = 0;
+        for (int j = 0; j < blocks * 32; j++) {
+            sum += (double) w[j] * x.d[j / 32] * x.q[j];
+        }
+        return sum;
+    }
+
+    /** Sum of |terms|, the scale of rounding errors. */
+    static double magnitude(CpuMatrix m, int row, Q8Activations x) {
+        float[] w = new float[m.cols()];
+        Formats.of(m.tensor().type()).dequantize(m.tensor().data(), row * m.tensor().rowBytes(), w, 0, m.cols());
+        double sum = 0;
+        for (int j = 0; j < m.cols(); j++) {
+            sum += Math.abs((double) w[j] * x.d[j / 32] * x.q[j]);
+        }
+        return sum;
     }
 
     private static Q8Activations activations(int cols, long seed) {
@@ -65,8 +112,8 @@ class Q4_0InterleavedTest {
             float[] out = new float[range[1] - range[0] + 2];
             packed.dotRows(range[0], range[1], null, 0, q, out, 1);
             for (int r = range[0]; r < range[1]; r++) {
-                double want = Q4_0PermutedTest.expected(file, r, q);
-                assertEquals(want, out[1 + r - range[0]], 1e-5 * Q4_0PermutedTest.magnitude(file, r, q) + 1e-30,
+                double want = expected(file, r, q, file.cols() / 32);
+                assertEquals(want, out[1 + r - range[0]], 1e-5 * magnitude(file, r, q) + 1e-30,
                         "row " + r + " in rows " + range[0] + ".." + range[1]);
             }
             assertEquals(0f, out[0]);
@@ -74,18 +121,19 @@ class Q4_0InterleavedTest {
         }
     }
 
-    @Test
-    void eightBitKernelMatchesTheScalarDefinition() {
+    @ParameterizedTest
+    @EnumSource(value = GGMLType.class, names = {"Q4_0", "Q8_0"})
+    void eightBitKernelMatchesTheScalarDefinition(GGMLType type) {
         for (int blocks : new int[] {1, 3, 8, 128}) {
             int cols = blocks * 32;
-            CpuMatrix file = Q4_0PermutedTest.matrix(80, cols, blocks);
-            Q4_0Interleaved packed = repack(file);
+            CpuMatrix file = matrix(type, 80, cols, blocks);
+            InterleavedMatrix packed = repack(file);
             Q8Activations q = activations(cols, blocks + 7);
             // 5 groups: two pairs and an odd one; partial groups at either end; inside one group
             assertRowsMatch(file, packed, q, new int[][] {{0, 80}, {16, 48}, {64, 80}, {3, 70}, {5, 9}, {17, 40}});
             for (int r : new int[] {0, 15, 16, 79}) {
-                assertEquals(Q4_0PermutedTest.expected(file, r, q), packed.dotQ8(r, q),
-                        1e-5 * Q4_0PermutedTest.magnitude(file, r, q) + 1e-30, "dotQ8 row " + r);
+                assertEquals(expected(file, r, q, blocks), packed.dotQ8(r, q),
+                        1e-5 * magnitude(file, r, q) + 1e-30, "dotQ8 row " + r);
             }
         }
     }
@@ -94,45 +142,55 @@ class Q4_0InterleavedTest {
      * Every nibble 0 (or 15) against levels of +-127: the 16-bit lanes reach -8 * 127 * 16 per lane
      * and their 32-bit pair sums -32512, the extremes the layout is built for.
      */
-    @Test
-    void extremeNibblesAndLevelsStayExact() {
+    /**
+     * Weights at their extremes (Q4_0 nibbles 0 and 15, Q8_0 levels -128 and 127) against levels of
+     * +-127: the 16-bit lanes reach their bounds (-32512 for a Q4_0 row's lane pair, 2 * -128 * 127
+     * for a Q8_0 lane), which the layouts are built to hold.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GGMLType.class, names = {"Q4_0", "Q8_0"})
+    void extremeWeightsAndLevelsStayExact(GGMLType type) {
         int rows = 32;
         int cols = 256;
-        for (int nibble : new int[] {0, 15}) {
+        boolean q4 = type == GGMLType.Q4_0;
+        int bytes = q4 ? 18 : 34;
+        for (int level : q4 ? new int[] {-8, 7} : new int[] {-128, 127}) {
             for (float sign : new float[] {1, -1}) {
-                MemorySegment seg = MemorySegment.ofArray(new byte[rows * cols / 32 * 18]);
+                MemorySegment seg = MemorySegment.ofArray(new byte[rows * cols / 32 * bytes]);
                 for (int b = 0; b < rows * cols / 32; b++) {
-                    seg.set(Layouts.I16, b * 18L, Float.floatToFloat16(1f));
-                    for (int j = 0; j < 16; j++) {
-                        seg.set(ValueLayout.JAVA_BYTE, b * 18L + 2 + j, (byte) (nibble | nibble << 4));
+                    seg.set(Layouts.I16, (long) b * bytes, Float.floatToFloat16(1f));
+                    for (int j = 0; j < bytes - 2; j++) {
+                        byte v = q4 ? (byte) ((level + 8) * 17) : (byte) level;
+                        seg.set(ValueLayout.JAVA_BYTE, (long) b * bytes + 2 + j, v);
                     }
                 }
-                CpuMatrix file = CpuMatrix.of(new Tensor("w", GGMLType.Q4_0, rows, cols, seg));
+                CpuMatrix file = CpuMatrix.of(new Tensor("w", type, rows, cols, seg));
                 float[] x = new float[cols];
                 java.util.Arrays.fill(x, sign);
                 Q8Activations q = new Q8Activations(cols);
                 q.quantize(x, 0, cols);
                 float[] out = new float[rows];
                 repack(file).dotRows(0, rows, null, 0, q, out, 0);
-                // each element (nibble - 8) * 127 * (1/127) * sign, exactly representable sums
-                float want = (nibble - 8) * sign * cols;
+                // each element level * 127 * (1/127) * sign
+                float want = level * sign * cols;
                 for (int r = 0; r < rows; r++) {
-                    assertEquals(want, out[r], 1e-4f * Math.abs(want), "nibble " + nibble + " sign " + sign + " row " + r);
+                    assertEquals(want, out[r], 1e-4f * Math.abs(want), type + " level " + level + " sign " + sign + " row " + r);
                 }
             }
         }
     }
 
-    @Test
-    void dequantizesAsTheScalarFormat() {
+    @ParameterizedTest
+    @EnumSource(value = GGMLType.class, names = {"Q4_0", "Q8_0"})
+    void dequantizesAsTheScalarFormat(GGMLType type) {
         int cols = 1024;
-        CpuMatrix file = Q4_0PermutedTest.matrix(48, cols, 5);
-        Q4_0Interleaved packed = repack(file);
+        CpuMatrix file = matrix(type, 48, cols, 5);
+        InterleavedMatrix packed = repack(file);
         float[] want = new float[cols];
         float[] got = new float[cols];
         float[] x = MatrixKernelsTest.randomVector(cols, 9);
         for (int r : new int[] {0, 7, 16, 31, 47}) {
-            Formats.of(GGMLType.Q4_0).dequantize(file.tensor().data(), r * file.tensor().rowBytes(), want, 0, cols);
+            Formats.of(type).dequantize(file.tensor().data(), r * file.tensor().rowBytes(), want, 0, cols);
             packed.dequantize(r, 0, cols, got, 0);
             assertSameValues(want, 0, got, cols, "row " + r);
             packed.dequantize(r, 256, 512, got, 0);
@@ -150,24 +208,26 @@ class Q4_0InterleavedTest {
     }
 
     /** The warm-up view: first rows and columns of the same packed memory, through the 8-bit kernel. */
-    @Test
-    void narrowViewReadsTheFirstColumnsOfEachRow() {
+    @ParameterizedTest
+    @EnumSource(value = GGMLType.class, names = {"Q4_0", "Q8_0"})
+    void narrowViewReadsTheFirstColumnsOfEachRow(GGMLType type) {
         int cols = 512;
-        CpuMatrix file = Q4_0PermutedTest.matrix(32, cols, 11);
+        CpuMatrix file = matrix(type, 32, cols, 11);
         CpuMatrix view = repack(file).narrow(32, 128);
         Q8Activations q = activations(128, 3);
         float[] out = new float[32];
         view.dotRows(0, 32, null, 0, q, out, 0);
         for (int r = 0; r < 32; r++) {
-            double want = Q4_0PermutedTest.expected(file, r, q, 4); // the full row's first four blocks
+            double want = expected(file, r, q, 4); // the full row's first four blocks
             assertEquals(want, out[r], 1e-5 * (1e-3 + Math.abs(want)), "row " + r);
         }
     }
 
     /** A whole model: decode with the repacked weights gives the logits of the file-layout kernel. */
-    @Test
-    void modelDecodesAsWithTheFileLayout() {
-        try (Model m = TestModels.load(TestModels.tiny(GGMLType.Q4_0))) {
+    @ParameterizedTest
+    @EnumSource(value = GGMLType.class, names = {"Q4_0", "Q8_0"})
+    void modelDecodesAsWithTheFileLayout(GGMLType type) {
+        try (Model m = TestModels.load(TestModels.tiny(type))) {
             int vocab = m.config().vocabSize();
             int[] tokens = new java.util.SplittableRandom(5).ints(12, 0, vocab).toArray();
             String before = System.getProperty("gale.cpu.repack");
@@ -188,7 +248,7 @@ class Q4_0InterleavedTest {
                 for (int i = 0; i < tokens.length; i++) {
                     file.forward(new int[] {tokens[i]}, i, a);
                     repacked.forward(new int[] {tokens[i]}, i, b);
-                    Floats.assertClose(a, b, 1e-4, "logits at position " + i);
+                    Floats.assertClose(a, b, 1e-4, type + " logits at position " + i);
                 }
             }
         }
@@ -199,9 +259,9 @@ class Q4_0InterleavedTest {
         Path model = Files.write(dir.resolve("model.gguf"), new byte[] {1, 2, 3});
         Path cache = dir.resolve("cache");
         CpuMatrix a = Q4_0PermutedTest.matrix(32, 256, 1);
-        CpuMatrix b = Q4_0PermutedTest.matrix(48, 512, 2);
+        CpuMatrix b = matrix(GGMLType.Q8_0, 48, 512, 2);
         Tensor ta = new Tensor("a", GGMLType.Q4_0, 32, 256, a.tensor().data());
-        Tensor tb = new Tensor("b", GGMLType.Q4_0, 48, 512, b.tensor().data());
+        Tensor tb = new Tensor("b", GGMLType.Q8_0, 48, 512, b.tensor().data());
         Q8Activations qa = activations(256, 3);
         Q8Activations qb = activations(512, 4);
         String before = System.getProperty("gale.cache.dir");
