@@ -36,7 +36,7 @@ c1=$(XDG_CACHE_HOME="$tmp/cache" ./gale generate -m "$m" -p "hello world" -n 12 
 c2=$(XDG_CACHE_HOME="$tmp/cache" ./gale generate -m "$m" -p "hello world" -n 12 --temperature 0 --format json 2>/dev/null | json 'd["tokens"]')
 [ -n "$c1" ] && [ "$c1" = "$c2" ] && pass "repack cache: same tokens written and read back" || fail "repack cache: $c1 vs $c2"
 if grep -qw avx512bw /proc/cpuinfo 2>/dev/null && grep -qw avx512f /proc/cpuinfo; then
-  n=$(ls "$tmp/cache/gale/"*.q4x16 2>/dev/null | wc -l)
+  n=$(ls "$tmp/cache/gale/"*.repacked 2>/dev/null | wc -l)
   [ "$n" = 1 ] && pass "repack cache: one file" || fail "repack cache: $n files in $tmp/cache/gale"
 fi
 off=$(XDG_CACHE_HOME="$tmp/cache-off" GALE_JAVA_OPTS=-Dgale.cpu.repack=off ./gale generate -m "$m" -p "hello world" -n 12 --temperature 0 --format json 2>/dev/null | json 'len(d["tokens"])')

@@ -28,13 +28,13 @@ import java.util.List;
  *       processes starting together do not read a half-written file. If the directory cannot be
  *       written, {@code memory} with a warning;</li>
  *   <li>{@code memory}: repacked into process memory at every start;</li>
- *   <li>{@code off}: not repacked (the Q4_0 kernels read the mapped file).</li>
+ *   <li>{@code off}: not repacked (the Q4_0 and Q8_0 kernels read the mapped file).</li>
  * </ul>
  */
 final class RepackStore implements AutoCloseable {
     /** Bumped whenever the repacked layout changes, so old cache files are not read. */
     private static final int LAYOUT_VERSION = 1;
-    private static final long MAGIC = 0x3631583430514147L; // "GAQ40X16", little-endian
+    private static final long MAGIC = 0x3631584B43415047L; // "GPACKX16", little-endian
     private static final int HEADER = 4096;
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -106,7 +106,7 @@ final class RepackStore implements AutoCloseable {
         Path real = model.toRealPath();
         long key = key(real, tensors);
         String base = real.getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_");
-        Path file = dir.resolve(base + "." + Long.toHexString(key) + ".q4x16");
+        Path file = dir.resolve(base + "." + Long.toHexString(key) + ".repacked");
         RepackStore existing = map(file, HEADER + bytes, key);
         if (existing != null) {
             return existing;
