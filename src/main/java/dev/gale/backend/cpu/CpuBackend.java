@@ -45,7 +45,6 @@ public final class CpuBackend implements Backend {
     private final KVCache cache;
     private final MatMul matmul;
     private final boolean quantize;
-    private final Weights weights;
     private final CpuMatrix[] group = new CpuMatrix[3];
     private final float[][] groupOut = new float[3][];
     private int next;
@@ -85,8 +84,7 @@ public final class CpuBackend implements Backend {
         List<Tensor> repack = new ArrayList<>();
         if (quantizeActivations && !RepackStore.mode().equals("off")) {
             for (Weights.Layer w : weights.layers()) {
-                for (Tensor t : List.of(w.attnQ(), w.attnK(), w.attnV(), w.attnOutput(), w.ffnGate(), w.ffnDown(),
-                        w.ffnUp())) {
+                for (Tensor t : w.all()) {
                     if (InterleavedMatrix.fits(t)) {
                         repack.add(t);
                     }
@@ -119,7 +117,6 @@ public final class CpuBackend implements Backend {
         this.logitRows = new float[maxChunk * dim];
         int widest = Math.max(Math.max(dim, c.qDim()), c.feedForwardLength());
         this.matmul = new MatMul(parallel, widest, maxChunk, quantizeActivations);
-        this.weights = weights;
     }
 
     /**

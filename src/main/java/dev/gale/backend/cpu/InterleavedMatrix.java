@@ -38,16 +38,13 @@ abstract class InterleavedMatrix extends CpuMatrix {
     protected final int blocks;
     /** Blocks per row in the packed memory: more than {@link #blocks} in a narrowed view. */
     protected final int stride;
-    /** Bytes per group and block. */
-    protected final int groupBytes;
 
-    InterleavedMatrix(Tensor t, MemorySegment packed, int stride, CpuMatrix file, int groupBytes) {
+    InterleavedMatrix(Tensor t, MemorySegment packed, int stride, CpuMatrix file) {
         super(t);
         this.packed = packed;
         this.file = file;
         this.blocks = cols / BLOCK;
         this.stride = stride;
-        this.groupBytes = groupBytes;
     }
 
     /** Whether {@code t} can be repacked: a type with such a kernel, whole groups of rows, and the kernel runs here. */
@@ -58,7 +55,11 @@ abstract class InterleavedMatrix extends CpuMatrix {
 
     /** The matrix of {@code t} (see {@link #fits}) over memory already holding its repacked form. */
     static InterleavedMatrix of(Tensor t, MemorySegment packed) {
-        int stride = t.cols() / BLOCK;
+        return of(t, packed, t.cols() / BLOCK);
+    }
+
+    /** The same with {@code stride} blocks per row in the packed memory (more than t's in a narrowed view). */
+    private static InterleavedMatrix of(Tensor t, MemorySegment packed, int stride) {
         return t.type() == GGMLType.Q4_0 ? new Q4_0Interleaved(t, packed, stride) : new Q8_0Interleaved(t, packed, stride);
     }
 
@@ -94,9 +95,6 @@ abstract class InterleavedMatrix extends CpuMatrix {
         return of(t, dst);
     }
 
-    /** The same type over {@code t}'s first rows and columns, reading this matrix's packed memory. */
-    abstract InterleavedMatrix view(Tensor t, int stride);
-
     /**
      * Groups ga and gb (sixteen rows each, possibly the same group): out[oa .. oa + 16) and
      * out[ob .. ob + 16).
@@ -106,8 +104,8 @@ abstract class InterleavedMatrix extends CpuMatrix {
     /** The first rows and columns (whole groups and blocks), on the same memory: for warm-up. */
     @Override
     CpuMatrix narrow(int rows, int cols) {
-        return view(new Tensor(tensor.name(), tensor.type(), rows, cols,
-                data.asSlice(0, tensor.type().byteSize((long) rows * cols))), stride);
+        return of(new Tensor(tensor.name(), tensor.type(), rows, cols,
+                data.asSlice(0, tensor.type().byteSize((long) rows * cols))), packed, stride);
     }
 
     /** Pre-fill decodes weights from the file's layout (read once per chunk). */

@@ -26,14 +26,8 @@ import java.nio.ByteOrder;
 final class Q4_0Interleaved extends InterleavedMatrix {
     static final int GROUP_BYTES = 288;
 
-
     Q4_0Interleaved(Tensor t, MemorySegment packed, int stride) {
-        super(t, packed, stride, new Q4_0Matrix(t), GROUP_BYTES);
-    }
-
-    @Override
-    InterleavedMatrix view(Tensor t, int stride) {
-        return new Q4_0Interleaved(t, packed, stride);
+        super(t, packed, stride, new Q4_0Matrix(t));
     }
 
     /** Row r's block (18 bytes at {@code from}) into its group's block at {@code to}. */

@@ -25,12 +25,7 @@ final class Q8_0Interleaved extends InterleavedMatrix {
 
 
     Q8_0Interleaved(Tensor t, MemorySegment packed, int stride) {
-        super(t, packed, stride, new Q8_0Matrix(t), GROUP_BYTES);
-    }
-
-    @Override
-    InterleavedMatrix view(Tensor t, int stride) {
-        return new Q8_0Interleaved(t, packed, stride);
+        super(t, packed, stride, new Q8_0Matrix(t));
     }
 
     /** Row r's block (34 bytes at {@code from}) into its group's block at {@code to}. */

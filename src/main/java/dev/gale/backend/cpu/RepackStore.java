@@ -13,7 +13,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Where the weights {@link InterleavedMatrix} repacks live, chosen by the system property
@@ -43,7 +45,7 @@ final class RepackStore implements AutoCloseable {
     private final MemorySegment segment;
     private final NativeMemory memory = new NativeMemory();
     /** Offset of each tensor's repacked bytes (after the header), by name. */
-    private final java.util.Map<String, Long> offsets = new java.util.HashMap<>();
+    private final Map<String, Long> offsets = new HashMap<>();
 
     private RepackStore(Arena arena, MemorySegment segment) {
         this.arena = arena;
@@ -59,34 +61,28 @@ final class RepackStore implements AutoCloseable {
     }
 
     /**
-     * The store for {@code tensors} of the model file
-     * {@code model} (null: none, memory only), repacking them now unless the cache holds them.
+     * The store for {@code tensors} of the model file {@code model} (null: none, memory only),
+     * repacking them now unless the cache holds them.
      */
     static RepackStore open(Path model, List<Tensor> tensors, Parallel parallel) {
-        RepackStore s = open0(model, tensors, parallel);
-        long at = 0;
-        for (Tensor t : tensors) {
-            s.offsets.put(t.name(), at);
-            at += t.data().byteSize();
-        }
-        return s;
-    }
-
-    private static RepackStore open0(Path model, List<Tensor> tensors, Parallel parallel) {
+        Map<String, Long> offsets = new HashMap<>();
         long bytes = 0;
         for (Tensor t : tensors) {
+            offsets.put(t.name(), bytes);
             bytes += t.data().byteSize();
         }
+        RepackStore s = new RepackStore(null, null);
         if (model != null && mode().equals("cache") && bytes > 0) {
             try {
-                return cached(model, tensors, bytes, parallel);
+                s = cached(model, tensors, bytes, parallel);
             } catch (IOException | RuntimeException | InternalError e) {
                 // InternalError: a fault writing the mapped file (the disk filled up under us)
                 System.err.println("gale: warning: cannot use the repacked-weights cache (" + e.getMessage()
                         + "); repacking in memory (set -Dgale.cache.dir to a writable directory)");
             }
         }
-        return new RepackStore(null, null);
+        s.offsets.putAll(offsets);
+        return s;
     }
 
     /** The repacked form of tensor {@code t} of the list given to {@link #open}. */
