@@ -153,12 +153,20 @@ public abstract class CpuMatrix {
     }
 
     /**
-     * Rows [r0, r1) against each of n tokens (a few): out[t * rows + r] = row r . token t, with the
+     * Whether {@link #dotRowsTokens} with quantized activations beats the float pre-fill products
+     * ({@link GemmDot}, {@link Gemm}) at any number of tokens: then whole chunks go through it.
+     */
+    boolean tokenKernel() {
+        return false;
+    }
+
+    /**
+     * Rows [r0, r1) against each of n tokens (a few, or any number with {@link #tokenKernel}): out[t * rows + r] = row r . token t, with the
      * tokens' quantized activations when {@code xq} is not null. Token by token through
      * {@link #dotRows} for types with {@link #fastQ8Rows} (the rows stay in cache after the first
      * token); otherwise row by row, the tokens in fours through {@link #dotQ8x4} (each row read once).
      */
-    public void dotRowsFewTokens(int r0, int r1, float[] x, int n, Q8Activations[] xq, float[] out) {
+    public void dotRowsTokens(int r0, int r1, float[] x, int n, Q8Activations[] xq, float[] out) {
         if (xq != null && fastQ8Rows()) {
             for (int t = 0; t < n; t++) {
                 dotRows(r0, r1, x, t * cols, xq[t], out, t * rows + r0);

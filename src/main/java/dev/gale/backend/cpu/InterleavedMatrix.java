@@ -101,6 +101,51 @@ abstract class InterleavedMatrix extends CpuMatrix {
      */
     abstract void groups(int ga, int gb, Q8Activations x, float[] out, int oa, int ob);
 
+    /**
+     * Group g against four tokens' activations: out[o + t * os .. + 16) for token t (types with
+     * {@link #tokenKernel}).
+     */
+    void tokens4(int g, Q8Activations x0, Q8Activations x1, Q8Activations x2, Q8Activations x3, float[] out, int o,
+                 int os) {
+        throw new UnsupportedOperationException(tensor.type() + " has no multi-token kernel");
+    }
+
+    /**
+     * With {@link #tokenKernel}: tokens in fours through {@link #tokens4}, every group of the range
+     * per four (the range's rows stay in L2 from one four to the next), the last one to three
+     * tokens through {@link #dotRows}; rows outside whole groups (none in a model's matrices) as
+     * {@link #dotRows} does them. So every output equals the single-token kernel's, bit for bit.
+     * Otherwise token by token.
+     */
+    @Override
+    public void dotRowsTokens(int r0, int r1, float[] x, int n, Q8Activations[] xq, float[] out) {
+        if (xq == null || !tokenKernel()) {
+            super.dotRowsTokens(r0, r1, x, n, xq, out);
+            return;
+        }
+        int g0 = (r0 + ROWS - 1) / ROWS;
+        int g1 = Math.max(g0, r1 / ROWS);
+        int t = 0;
+        for (; t + 4 <= n; t += 4) {
+            for (int g = g0; g < g1; g++) {
+                tokens4(g, xq[t], xq[t + 1], xq[t + 2], xq[t + 3], out, t * rows + g * ROWS, rows);
+            }
+        }
+        int tail = t;
+        for (int r = r0; r < r1; r++) {
+            if (r >= g0 * ROWS && r < g1 * ROWS) {
+                r = g1 * ROWS - 1;
+                continue;
+            }
+            for (int u = 0; u < tail; u++) {
+                out[u * rows + r] = dotQ8(r, xq[u]);
+            }
+        }
+        for (; t < n; t++) {
+            dotRows(r0, r1, x, t * cols, xq[t], out, t * rows + r0);
+        }
+    }
+
     /** The first rows and columns (whole groups and blocks), on the same memory: for warm-up. */
     @Override
     CpuMatrix narrow(int rows, int cols) {

@@ -5,9 +5,11 @@ package dev.gale.backend.cpu;
  * one parallel job, so a layer needs fewer barriers and the threads share out all the rows.
  * For one token (or a few, see {@link #SMALL}) it is a matrix-vector product over rows, with the
  * input quantized to 8 bits once when every matrix has an 8-bit kernel and quantized activations
- * are on; for a chunk of a few tens of tokens it is the float dot-product kernels of
- * {@link GemmDot}, and for a larger chunk the blocked float product of {@link Gemm}. Reused across
- * calls: nothing is allocated per token.
+ * are on. A chunk of any length goes the same way, token activations quantized in parallel, when
+ * every matrix has a multi-token 8-bit kernel ({@link CpuMatrix#tokenKernel}: Q4_0 repacked for
+ * AVX-512); otherwise a chunk of a few tens of tokens uses the float dot-product kernels of
+ * {@link GemmDot}, and a larger chunk the blocked float product of {@link Gemm}. Reused across
+ * calls: nothing is allocated per token once each token slot of a chunk has been used.
  */
 final class MatMul implements Parallel.Range {
     /** Rows per unit of work for matrix-vector products. */
@@ -42,6 +44,12 @@ final class MatMul implements Parallel.Range {
     private int tp;
     private boolean useQ8;
     private boolean dot;
+    /** Whether the product goes row range by row range through {@link CpuMatrix#dotRowsTokens}. */
+    private boolean rowByRow;
+    private int layouts;
+    private final int maxCols;
+    /** Quantizes tokens [start, end) of x into xq. */
+    private final Parallel.Range quantizeTokens;
     private int cols;
     /** Packs tokens [start, end) of x into xt for {@link Gemm}. */
     private final Parallel.Range transpose;
@@ -56,10 +64,14 @@ final class MatMul implements Parallel.Range {
     MatMul(Parallel parallel, int maxCols, int maxChunk, boolean quantize) {
         this.parallel = parallel;
         this.quantize = quantize;
-        this.xq = new Q8Activations[quantize ? Math.min(maxChunk, SMALL - 1) : 0];
-        for (int i = 0; i < xq.length; i++) {
-            xq[i] = new Q8Activations(maxCols);
-        }
+        // one per token of a chunk, made when first needed with only the layouts its matrices read
+        this.xq = new Q8Activations[quantize ? maxChunk : 0];
+        this.maxCols = maxCols;
+        this.quantizeTokens = (share, start, end) -> {
+            for (int t = start; t < end; t++) {
+                xq[t].quantize(x, t * cols, cols, layouts);
+            }
+        };
         this.xt = maxChunk >= SMALL ? new float[Gemm.padded(maxChunk) * maxCols] : new float[0];
         this.transpose = (share, start, end) -> Gemm.transpose(x, start, end, cols, xt, tp);
         this.scratch = new Gemm.Scratch[parallel.threads()];
@@ -79,40 +91,54 @@ final class MatMul implements Parallel.Range {
     /** outs[i] = ms[i] . x for the first {@code count} matrices, all with the same number of columns. */
     void run(float[] x, int n, CpuMatrix[] ms, float[][] outs, int count) {
         int cols = ms[0].cols();
-        boolean q8 = quantize && n < SMALL && cols % Q8Activations.BLOCK == 0;
+        boolean q8 = quantize && cols % Q8Activations.BLOCK == 0;
+        boolean tokens = n > 1;
         int layouts = 0;
         for (int i = 0; i < count; i++) {
             if (ms[i].cols() != cols) {
                 throw new IllegalArgumentException("matrices of one product must have the same columns");
             }
             q8 &= ms[i].supportsQ8();
+            tokens &= ms[i].tokenKernel();
             layouts |= ms[i].q8Layouts();
         }
+        // 8-bit activations for one token, a few, or a whole chunk when every matrix has a
+        // multi-token kernel; the float products otherwise
+        q8 &= n < SMALL || tokens;
         this.ms = ms;
         this.outs = outs;
         this.count = count;
         this.x = x;
         this.n = n;
+        this.cols = cols;
         this.useQ8 = q8;
+        this.rowByRow = n < SMALL || q8;
         if (q8) {
+            this.layouts = layouts;
             for (int t = 0; t < n; t++) {
-                xq[t].quantize(x, t * cols, cols, layouts);
+                if (xq[t] == null) {
+                    xq[t] = new Q8Activations(maxCols, layouts);
+                }
+            }
+            if (n == 1) {
+                xq[0].quantize(x, 0, cols, layouts);
+            } else {
+                parallel.forChunks(n, 1, quantizeTokens);
             }
         }
-        this.dot = n >= SMALL && n < DOT;
+        this.dot = !rowByRow && n < DOT;
         for (int i = 0; i < count; i++) {
             dot &= GemmDot.fits(ms[i]);
         }
-        int grain = n < SMALL ? GRAIN : Gemm.ROWS;
+        int grain = rowByRow ? GRAIN : Gemm.ROWS;
         int chunks = 0;
         for (int i = 0; i < count; i++) {
             firstChunk[i] = chunks;
             chunks += (ms[i].rows() + grain - 1) / grain;
         }
         firstChunk[count] = chunks;
-        if (n >= SMALL && !dot) {
+        if (!rowByRow && !dot) {
             tp = Gemm.padded(n);
-            this.cols = cols;
             parallel.forChunks(n, 4, transpose);
         }
         parallel.forChunks(chunks, 1, this);
@@ -121,7 +147,7 @@ final class MatMul implements Parallel.Range {
 
     @Override
     public void run(int share, int start, int end) {
-        int grain = n < SMALL ? GRAIN : Gemm.ROWS;
+        int grain = rowByRow ? GRAIN : Gemm.ROWS;
         for (int chunk = start; chunk < end; chunk++) {
             int i = 0;
             while (chunk >= firstChunk[i + 1]) {
@@ -132,8 +158,8 @@ final class MatMul implements Parallel.Range {
             int r1 = Math.min(m.rows(), r0 + grain);
             if (n == 1) {
                 m.dotRows(r0, r1, x, 0, useQ8 ? xq[0] : null, outs[i], r0);
-            } else if (n < SMALL) {
-                m.dotRowsFewTokens(r0, r1, x, n, useQ8 ? xq : null, outs[i]);
+            } else if (rowByRow) {
+                m.dotRowsTokens(r0, r1, x, n, useQ8 ? xq : null, outs[i]);
             } else if (dot) {
                 GemmDot.tile(m, r0, r1, x, n, outs[i], m.rows(), rowsScratch[share]);
             } else {

@@ -102,4 +102,66 @@ final class Q4_0Interleaved extends InterleavedMatrix {
         accA.intoArray(out, oa);
         accB.intoArray(out, ob);
     }
+
+    @Override
+    boolean tokenKernel() {
+        return true;
+    }
+
+    /**
+     * Group g (sixteen rows) against four tokens: out[o + t * os ..] for token t. The same sums as
+     * {@link #groups}, each weight load and its shifts shared by the four tokens (pre-fill).
+     */
+    @Override
+    void tokens4(int g, Q8Activations x0, Q8Activations x1, Q8Activations x2, Q8Activations x3, float[] out, int o,
+                 int os) {
+        MemorySegment seg = packed;
+        int[] a0 = x0.x16, a1 = x1.x16, a2 = x2.x16, a3 = x3.x16;
+        int[] n0 = x0.x16init, n1 = x1.x16init, n2 = x2.x16init, n3 = x3.x16init;
+        float[] d0 = x0.d, d1 = x1.d, d2 = x2.d, d3 = x3.d;
+        long base = (long) g * stride * GROUP_BYTES;
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
+        for (int b = 0; b < blocks; b++) {
+            long at = base + (long) b * GROUP_BYTES;
+            ShortVector s0 = IntVector.broadcast(I, n0[b]).reinterpretAsShorts();
+            ShortVector s1 = IntVector.broadcast(I, n1[b]).reinterpretAsShorts();
+            ShortVector s2 = IntVector.broadcast(I, n2[b]).reinterpretAsShorts();
+            ShortVector s3 = IntVector.broadcast(I, n3[b]).reinterpretAsShorts();
+            for (int k = 0; k < 4; k++) {
+                int a = 16 * b + 4 * k;
+                ShortVector w = ShortVector.fromMemorySegment(S, seg, at + 64 * k, ByteOrder.LITTLE_ENDIAN);
+                ShortVector w4 = w.lanewise(VectorOperators.LSHR, 4);
+                ShortVector w8 = w.lanewise(VectorOperators.LSHR, 8);
+                ShortVector w12 = w.lanewise(VectorOperators.LSHR, 12);
+                s0 = s0.add(w.mul(IntVector.broadcast(I, a0[a]).reinterpretAsShorts()).add(w4.mul(IntVector.broadcast(I, a0[a + 1]).reinterpretAsShorts()))
+                        .add(w8.mul(IntVector.broadcast(I, a0[a + 2]).reinterpretAsShorts()).add(w12.mul(IntVector.broadcast(I, a0[a + 3]).reinterpretAsShorts()))));
+                s1 = s1.add(w.mul(IntVector.broadcast(I, a1[a]).reinterpretAsShorts()).add(w4.mul(IntVector.broadcast(I, a1[a + 1]).reinterpretAsShorts()))
+                        .add(w8.mul(IntVector.broadcast(I, a1[a + 2]).reinterpretAsShorts()).add(w12.mul(IntVector.broadcast(I, a1[a + 3]).reinterpretAsShorts()))));
+                s2 = s2.add(w.mul(IntVector.broadcast(I, a2[a]).reinterpretAsShorts()).add(w4.mul(IntVector.broadcast(I, a2[a + 1]).reinterpretAsShorts()))
+                        .add(w8.mul(IntVector.broadcast(I, a2[a + 2]).reinterpretAsShorts()).add(w12.mul(IntVector.broadcast(I, a2[a + 3]).reinterpretAsShorts()))));
+                s3 = s3.add(w.mul(IntVector.broadcast(I, a3[a]).reinterpretAsShorts()).add(w4.mul(IntVector.broadcast(I, a3[a + 1]).reinterpretAsShorts()))
+                        .add(w8.mul(IntVector.broadcast(I, a3[a + 2]).reinterpretAsShorts()).add(w12.mul(IntVector.broadcast(I, a3[a + 3]).reinterpretAsShorts()))));
+            }
+            // the group's scales once for the four tokens; each token's lanes folded as in groups()
+            FloatVector sc = ((IntVector) ShortVector.fromMemorySegment(S256, seg, at + 256, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                    .reinterpretAsFloats().mul(0x1p112f);
+            IntVector v = s0.reinterpretAsInts();
+            v = v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            c0 = ((FloatVector) v.convert(VectorOperators.I2F, 0)).fma(sc.mul(d0[b]), c0);
+            v = s1.reinterpretAsInts();
+            v = v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            c1 = ((FloatVector) v.convert(VectorOperators.I2F, 0)).fma(sc.mul(d1[b]), c1);
+            v = s2.reinterpretAsInts();
+            v = v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            c2 = ((FloatVector) v.convert(VectorOperators.I2F, 0)).fma(sc.mul(d2[b]), c2);
+            v = s3.reinterpretAsInts();
+            v = v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            c3 = ((FloatVector) v.convert(VectorOperators.I2F, 0)).fma(sc.mul(d3[b]), c3);
+        }
+        c0.intoArray(out, o);
+        c1.intoArray(out, o + os);
+        c2.intoArray(out, o + 2 * os);
+        c3.intoArray(out, o + 3 * os);
+    }
 }

@@ -18,7 +18,7 @@ final class Warmup {
     private static final int ROWS = Gemm.ROWS;
     private static final int COLS = 2 * Gemm.KB;
 
-    /** Short-chunk (GemmDot) runs per matrix: more than the few-token ones, its kernels compile later. */
+    /** Short-chunk runs per matrix: more than the few-token ones, their kernels compile later. */
     private static final int DOT_ITERATIONS = 60;
 
     private Warmup() {
@@ -42,9 +42,10 @@ final class Warmup {
         for (CpuMatrix m : ms) {
             cols = Math.max(cols, m.cols());
         }
-        // one token (decode), a few (the 8-bit few-token path) and a short prompt's chunk (GemmDot);
-        // Gemm, for chunks of 64 tokens or more, compiles when first used: a prompt that long takes
-        // seconds anyway, and warming it here cost every start 0.4 s (7B Q4_0)
+        // one token (decode), a few and a short prompt's chunk (the 8-bit multi-token kernel, or for
+        // types without one the few-token path and GemmDot); Gemm, for chunks of 64 tokens or more
+        // of those types, compiles when first used: a prompt that long takes seconds anyway, and
+        // warming it here cost every start 0.4 s (7B Q4_0)
         int n = 2 * MatMul.SMALL;
         SplittableRandom r = new SplittableRandom(1);
         float[] x = new float[n * cols];

@@ -27,8 +27,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Q4_0 and Q8_0 repacked in groups of sixteen rows against the scalar definition on the file's
  * layout (weights decoded by the scalar format times the activations' levels and scales, in double):
- * the 8-bit kernels over whole, odd and partial groups, the 16-bit lane bounds at their extremes,
- * the prefill paths (the file's layout), whole models against the file-layout kernels, and the
+ * the 8-bit kernels over whole, odd and partial groups (and Q4_0's multi-token pre-fill kernel, also
+ * against its single-token kernel), the 16-bit lane bounds at their extremes, float products and
+ * dequantization (the file's layout), whole models against the file-layout kernels, and the
  * cache file of {@link RepackStore} (written, read back, rewritten when damaged, skipped when it
  * cannot be written).
  */
@@ -139,6 +140,48 @@ class InterleavedMatrixTest {
     }
 
     /**
+     * Pre-fill through the multi-token kernel (Q4_0): n tokens' products over row ranges as the
+     * parallel loop hands them out, and ranges cutting groups, against the scalar definition, and
+     * exactly equal to the single-token kernel (the same integer sums and float operations).
+     */
+    @Test
+    void multiTokenKernelMatchesTheScalarDefinitionAndTheSingleTokenKernel() {
+        for (int blocks : new int[] {1, 3, 128}) {
+            int cols = blocks * 32;
+            int rows = 80;
+            CpuMatrix file = matrix(GGMLType.Q4_0, rows, cols, 40 + blocks);
+            InterleavedMatrix packed = repack(file);
+            assertTrue(packed.tokenKernel());
+            for (int n : new int[] {1, 2, 3, 4, 5, 8, 11, 13}) {
+                Q8Activations[] xq = new Q8Activations[n];
+                for (int t = 0; t < n; t++) {
+                    xq[t] = activations(cols, 100 * n + t);
+                }
+                for (int[] range : new int[][] {{0, rows}, {16, 48}, {64, 80}, {3, 70}, {5, 9}}) {
+                    float[] out = new float[n * rows];
+                    java.util.Arrays.fill(out, Float.NaN);
+                    packed.dotRowsTokens(range[0], range[1], null, n, xq, out);
+                    float[] one = new float[rows];
+                    for (int t = 0; t < n; t++) {
+                        packed.dotRows(range[0], range[1], null, 0, xq[t], one, 0);
+                        for (int r = 0; r < rows; r++) {
+                            String where = n + " tokens, rows " + range[0] + ".." + range[1] + ", token " + t + ", row " + r;
+                            float got = out[t * rows + r];
+                            if (r < range[0] || r >= range[1]) {
+                                assertTrue(Float.isNaN(got), "written outside the range: " + where);
+                                continue;
+                            }
+                            assertEquals(expected(file, r, xq[t], blocks), got,
+                                    1e-5 * magnitude(file, r, xq[t]) + 1e-30, where);
+                            assertEquals(one[r - range[0]], got, 0f, "differs from the single-token kernel: " + where);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * Every nibble 0 (or 15) against levels of +-127: the 16-bit lanes reach -8 * 127 * 16 per lane
      * and their 32-bit pair sums -32512, the extremes the layout is built for.
      */
@@ -169,12 +212,21 @@ class InterleavedMatrixTest {
                 java.util.Arrays.fill(x, sign);
                 Q8Activations q = new Q8Activations(cols);
                 q.quantize(x, 0, cols);
+                InterleavedMatrix packed = repack(file);
                 float[] out = new float[rows];
-                repack(file).dotRows(0, rows, null, 0, q, out, 0);
+                packed.dotRows(0, rows, null, 0, q, out, 0);
                 // each element level * 127 * (1/127) * sign
                 float want = level * sign * cols;
                 for (int r = 0; r < rows; r++) {
                     assertEquals(want, out[r], 1e-4f * Math.abs(want), type + " level " + level + " sign " + sign + " row " + r);
+                }
+                if (packed.tokenKernel()) {
+                    float[] outs = new float[4 * rows];
+                    packed.dotRowsTokens(0, rows, null, 4, new Q8Activations[] {q, q, q, q}, outs);
+                    for (int i = 0; i < outs.length; i++) {
+                        assertEquals(want, outs[i], 1e-4f * Math.abs(want), type + " four tokens, level " + level
+                                + " sign " + sign + " output " + i);
+                    }
                 }
             }
         }
@@ -250,6 +302,13 @@ class InterleavedMatrixTest {
                     repacked.forward(new int[] {tokens[i]}, i, b);
                     Floats.assertClose(a, b, 1e-4, type + " logits at position " + i);
                 }
+                // the same tokens as one pre-fill chunk (Q4_0: the multi-token kernel; its 8-bit
+                // activations are the decode kernel's, token by token) end at the same logits
+                float[] chunked = new float[vocab];
+                repacked.reset();
+                repacked.forward(java.util.Arrays.copyOf(tokens, 8), 0, null);
+                repacked.forward(java.util.Arrays.copyOfRange(tokens, 8, tokens.length), 8, chunked);
+                Floats.assertClose(b, chunked, 1e-4, type + " logits after pre-fill in chunks");
             }
         }
     }

@@ -15,7 +15,8 @@ import static dev.gale.Floats.assertClose;
 /**
  * With 8-bit activations (as llama.cpp computes), decode stays close to the float reference: the
  * quantization error of each product (at most half a step of 1/127 of a block's largest value)
- * keeps the logits within a couple of percent of their scale; prefill is unaffected (float GEMM).
+ * keeps the logits within a couple of percent of their scale. Pre-fill is float (GEMM) except
+ * through a multi-token 8-bit kernel (Q4_0 repacked for AVX-512), which has decode's error.
  */
 class QuantizedActivationsTest {
 
@@ -43,7 +44,8 @@ class QuantizedActivationsTest {
 
     @ParameterizedTest
     @EnumSource(value = GGMLType.class, names = {"Q8_0", "Q4_0"})
-    void prefillChunksAreFloatExact(GGMLType type) {
+    void prefillChunksMatchTheReference(GGMLType type) {
+        boolean eightBit = type == GGMLType.Q4_0 && InterleavedMatrix.ENABLED;
         try (Model m = TestModels.load(TestModels.tiny(type))) {
             int vocab = m.config().vocabSize();
             int[] tokens = new SplittableRandom(12).ints(13, 0, vocab).toArray();
@@ -53,7 +55,7 @@ class QuantizedActivationsTest {
                 float[] actual = new float[vocab * tokens.length];
                 ref.forward(tokens, 0, expected);
                 cpu.forward(tokens, 0, actual);
-                assertClose(expected, actual, 1e-4, type + " chunk of 13 tokens");
+                assertClose(expected, actual, eightBit ? 4e-2 : 1e-4, type + " chunk of 13 tokens");
             }
         }
     }
