@@ -153,8 +153,8 @@ public abstract class CpuMatrix {
     }
 
     /**
-     * Whether {@link #dotRowsTokens} with quantized activations beats the float pre-fill products
-     * ({@link GemmDot}, {@link Gemm}) at any number of tokens: then whole chunks go through it.
+     * Whether {@link #dotRowsTokens} with quantized activations beats the float dot-product
+     * kernels of {@link GemmDot}: then short chunks ({@link MatMul#TOKENS}) go through it.
      */
     boolean tokenKernel() {
         return false;

@@ -5,10 +5,11 @@ package dev.gale.backend.cpu;
  * one parallel job, so a layer needs fewer barriers and the threads share out all the rows.
  * For one token (or a few, see {@link #SMALL}) it is a matrix-vector product over rows, with the
  * input quantized to 8 bits once when every matrix has an 8-bit kernel and quantized activations
- * are on. A chunk of any length goes the same way, token activations quantized in parallel, when
- * every matrix has a multi-token 8-bit kernel ({@link CpuMatrix#tokenKernel}: Q4_0 repacked for
- * AVX-512); otherwise a chunk of a few tens of tokens uses the float dot-product kernels of
- * {@link GemmDot}, and a larger chunk the blocked float product of {@link Gemm}. Reused across
+ * are on. A short chunk (fewer than {@link #TOKENS} tokens) goes the same way, token
+ * activations quantized in parallel, when every matrix has a multi-token 8-bit kernel
+ * ({@link CpuMatrix#tokenKernel}: Q4_0 repacked for AVX-512); other chunks of fewer than
+ * {@link #DOT} tokens use the float dot-product kernels of {@link GemmDot}, and larger ones the
+ * blocked float product of {@link Gemm}. Reused across
  * calls: nothing is allocated per token once each token slot of a chunk has been used.
  */
 final class MatMul implements Parallel.Range {
@@ -21,10 +22,19 @@ final class MatMul implements Parallel.Range {
      */
     static final int SMALL = 12;
     /**
-     * Chunks of fewer tokens than this (and at least {@link #SMALL}) use the dot-product kernels of
-     * {@link GemmDot}, which waste no padded tokens; larger chunks use {@link Gemm}.
+     * Chunks of fewer tokens than this (and at least {@link #SMALL}) use a multi-token 8-bit kernel
+     * or the dot-product kernels of {@link GemmDot}, which waste no padded tokens; larger chunks use
+     * {@link Gemm}.
      */
     static final int DOT = 64;
+    /**
+     * Chunks of fewer tokens than this use the multi-token 8-bit kernel where every matrix has one
+     * ({@link CpuMatrix#tokenKernel}). Beyond it the float kernels were as fast or faster on one of
+     * the shapes measured (pre-fill tok/s, 2 threads, multi-token kernel vs float: 7B Q4_0 12 tokens
+     * 12.5 vs 9.9, 48 tokens 10.7 vs 9.2, 256 tokens about equal; 1.1B Q4_0 24 tokens 74 vs 67,
+     * 48 tokens 70 vs 83, 256 tokens 65 vs 73).
+     */
+    static final int TOKENS = 32;
 
     private final Parallel parallel;
     private final boolean quantize;
@@ -65,7 +75,7 @@ final class MatMul implements Parallel.Range {
         this.parallel = parallel;
         this.quantize = quantize;
         // one per token of a chunk, made when first needed with only the layouts its matrices read
-        this.xq = new Q8Activations[quantize ? maxChunk : 0];
+        this.xq = new Q8Activations[quantize ? Math.min(maxChunk, Math.max(SMALL, TOKENS) - 1) : 0];
         this.maxCols = maxCols;
         this.quantizeTokens = (share, start, end) -> {
             for (int t = start; t < end; t++) {
@@ -102,9 +112,9 @@ final class MatMul implements Parallel.Range {
             tokens &= ms[i].tokenKernel();
             layouts |= ms[i].q8Layouts();
         }
-        // 8-bit activations for one token, a few, or a whole chunk when every matrix has a
-        // multi-token kernel; the float products otherwise
-        q8 &= n < SMALL || tokens;
+        // 8-bit activations for one token, a few, or a chunk of fewer than TOKENS tokens when every
+        // matrix has a multi-token kernel; the float products otherwise
+        q8 &= n < SMALL || tokens && n < TOKENS;
         this.ms = ms;
         this.outs = outs;
         this.count = count;

@@ -142,7 +142,8 @@ class InterleavedMatrixTest {
     /**
      * Pre-fill through the multi-token kernel (Q4_0): n tokens' products over row ranges as the
      * parallel loop hands them out, and ranges cutting groups, against the scalar definition, and
-     * exactly equal to the single-token kernel (the same integer sums and float operations).
+     * in whole groups exactly equal to the single-token kernel (the same integer sums and float
+     * operations).
      */
     @Test
     void multiTokenKernelMatchesTheScalarDefinitionAndTheSingleTokenKernel() {
@@ -173,7 +174,11 @@ class InterleavedMatrixTest {
                             }
                             assertEquals(expected(file, r, xq[t], blocks), got,
                                     1e-5 * magnitude(file, r, xq[t]) + 1e-30, where);
-                            assertEquals(one[r - range[0]], got, 0f, "differs from the single-token kernel: " + where);
+                            // rows outside whole groups go through a per-row kernel whose lane sum
+                            // may be ordered differently interpreted and compiled
+                            boolean inGroup = r >= (range[0] + 15) / 16 * 16 && r < range[1] / 16 * 16;
+                            assertEquals(one[r - range[0]], got, inGroup ? 0f : 1e-6f * Math.abs(got),
+                                    "differs from the single-token kernel: " + where);
                         }
                     }
                 }
