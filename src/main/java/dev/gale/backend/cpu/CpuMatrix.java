@@ -161,8 +161,9 @@ public abstract class CpuMatrix {
     }
 
     /**
-     * Rows [r0, r1) against each of n tokens (a few, or any number with {@link #tokenKernel}): out[t * rows + r] = row r . token t, with the
-     * tokens' quantized activations when {@code xq} is not null. Token by token through
+     * Rows [r0, r1) against each of n tokens (a few; a short chunk with {@link #tokenKernel}):
+     * out[t * rows + r] = row r . token t, with the tokens' quantized activations when {@code xq}
+     * is not null. Token by token through
      * {@link #dotRows} for types with {@link #fastQ8Rows} (the rows stay in cache after the first
      * token); otherwise row by row, the tokens in fours through {@link #dotQ8x4} (each row read once).
      */

@@ -131,18 +131,19 @@ abstract class InterleavedMatrix extends CpuMatrix {
                 tokens4(g, xq[t], xq[t + 1], xq[t + 2], xq[t + 3], out, t * rows + g * ROWS, rows);
             }
         }
-        int tail = t;
-        for (int r = r0; r < r1; r++) {
-            if (r >= g0 * ROWS && r < g1 * ROWS) {
-                r = g1 * ROWS - 1;
-                continue;
-            }
-            for (int u = 0; u < tail; u++) {
-                out[u * rows + r] = dotQ8(r, xq[u]);
-            }
-        }
+        outsideGroups(r0, Math.min(r1, g0 * ROWS), xq, t, out);
+        outsideGroups(Math.max(r0, g1 * ROWS), r1, xq, t, out);
         for (; t < n; t++) {
             dotRows(r0, r1, x, t * cols, xq[t], out, t * rows + r0);
+        }
+    }
+
+    /** Rows [r0, r1) (outside whole groups) for the first n tokens, one by one as {@link #dotRows} does them. */
+    private void outsideGroups(int r0, int r1, Q8Activations[] xq, int n, float[] out) {
+        for (int r = r0; r < r1; r++) {
+            for (int t = 0; t < n; t++) {
+                out[t * rows + r] = dotQ8(r, xq[t]);
+            }
         }
     }
 

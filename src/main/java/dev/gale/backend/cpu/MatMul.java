@@ -9,8 +9,7 @@ package dev.gale.backend.cpu;
  * activations quantized in parallel, when every matrix has a multi-token 8-bit kernel
  * ({@link CpuMatrix#tokenKernel}: Q4_0 repacked for AVX-512); other chunks of fewer than
  * {@link #DOT} tokens use the float dot-product kernels of {@link GemmDot}, and larger ones the
- * blocked float product of {@link Gemm}. Reused across
- * calls: nothing is allocated per token once each token slot of a chunk has been used.
+ * blocked float product of {@link Gemm}. Reused across calls: nothing is allocated per token.
  */
 final class MatMul implements Parallel.Range {
     /** Rows per unit of work for matrix-vector products. */
@@ -57,7 +56,6 @@ final class MatMul implements Parallel.Range {
     /** Whether the product goes row range by row range through {@link CpuMatrix#dotRowsTokens}. */
     private boolean rowByRow;
     private int layouts;
-    private final int maxCols;
     /** Quantizes tokens [start, end) of x into xq. */
     private final Parallel.Range quantizeTokens;
     private int cols;
@@ -74,9 +72,10 @@ final class MatMul implements Parallel.Range {
     MatMul(Parallel parallel, int maxCols, int maxChunk, boolean quantize) {
         this.parallel = parallel;
         this.quantize = quantize;
-        // one per token of a chunk, made when first needed with only the layouts its matrices read
         this.xq = new Q8Activations[quantize ? Math.min(maxChunk, Math.max(SMALL, TOKENS) - 1) : 0];
-        this.maxCols = maxCols;
+        for (int i = 0; i < xq.length; i++) {
+            xq[i] = new Q8Activations(maxCols);
+        }
         this.quantizeTokens = (share, start, end) -> {
             for (int t = start; t < end; t++) {
                 xq[t].quantize(x, t * cols, cols, layouts);
@@ -125,11 +124,6 @@ final class MatMul implements Parallel.Range {
         this.rowByRow = n < SMALL || q8;
         if (q8) {
             this.layouts = layouts;
-            for (int t = 0; t < n; t++) {
-                if (xq[t] == null) {
-                    xq[t] = new Q8Activations(maxCols, layouts);
-                }
-            }
             if (n == 1) {
                 xq[0].quantize(x, 0, cols, layouts);
             } else {

@@ -33,33 +33,33 @@ public final class Q8Activations {
      * {@code q4a = q[e]} and {@code q4b = q[e + 16] - 16 q[e]} (16-bit, may wrap); per block two
      * lanes {@code q4offset = (-8 sum(q), 0)} and {@code q4d = (d, d)}.
      */
-    short[] q4a;
-    short[] q4b;
-    int[] q4offset;
-    float[] q4d;
+    final short[] q4a;
+    final short[] q4b;
+    final int[] q4offset;
+    final float[] q4d;
     /**
      * For the K-quant kernels (with 512-bit vectors), per 8 blocks (256 elements) 16 lanes: lane i
      * holds {@code d} of block {@code i % 8} (see {@link SubBlockSums}).
      */
-    float[] kd;
+    final float[] kd;
     /** Also per 8 blocks 16 lanes: lane i &lt; 8 holds {@code dsum} of block i, lanes 8-15 zero. */
-    float[] kdsum;
+    final float[] kdsum;
     /**
      * The pair layout of {@link Q4_KMatrix#dotQ8}: per 256 elements 128 lanes, lane
      * {@code 64(g / 2) + 32t + 16(g % 2) + i} for element {@code e = 64g + 32t + 2i} (group g of 64,
      * t = 0 for its first 32 elements, 1 for the rest) holding {@code kpa = q[e]} and
      * {@code kpb = q[e + 1] - 256 q[e]} (16-bit, may wrap).
      */
-    short[] kpa;
-    short[] kpb;
+    final short[] kpa;
+    final short[] kpb;
     /**
      * The pair layout of {@link Q6_KMatrix#dotQ8}: lane {@code j} for elements {@code 2j, 2j + 1}:
      * {@code ppa = q[2j]}, {@code ppb = q[2j + 1] - 256 q[2j]}; and per 16 elements
      * {@code off16 = -32 sum(q)}.
      */
-    short[] ppa;
-    short[] ppb;
-    int[] off16;
+    final short[] ppa;
+    final short[] ppb;
+    final int[] off16;
     /**
      * The layout of {@link Q4_0Interleaved}: per block 16 ints, int {@code 4k + m} holding in its
      * 16-bit half h the telescoped level {@code t_m} for nibble m of 16-bit weight lane
@@ -67,73 +67,38 @@ public final class Q8Activations {
      * {@code t_m = q(e_m) - 16 q(e_(m-1))}, 16-bit, may wrap); per block {@code x16init}: in half h
      * {@code -8} times the sum of the levels of the lanes with that h.
      */
-    int[] x16;
-    int[] x16init;
+    final int[] x16;
+    final int[] x16init;
     /**
      * The layout of {@link Q8_0Interleaved}: per block 16 ints, int {@code 2k} holding in its 16-bit
      * half h {@code t0 = q[4k + 2h]}, int {@code 2k + 1} {@code t1 = q[4k + 2h + 1] - 256 t0} (16-bit,
      * may wrap); per block 8 ints {@code x8init}: in half h of int k {@code -128 (q[4k + 2h] + q[4k + 2h + 1])}.
      */
-    int[] x8;
-    int[] x8init;
-    private final int blocks;
-    /** The LAYOUT_* bits whose arrays exist. */
-    private int allocated;
+    final int[] x8;
+    final int[] x8init;
     private int cols;
 
     public Q8Activations(int maxCols) {
-        this(maxCols, ALL_LAYOUTS);
-    }
-
-    /**
-     * Room for {@code maxCols} values with the given extra layouts (LAYOUT_* bits); a layout asked
-     * for later by {@link #quantize(float[], int, int, int)} is allocated then, once. Pre-fill keeps
-     * one of these per token of a chunk, so each holds only what its matrices read.
-     */
-    Q8Activations(int maxCols, int layouts) {
-        this.blocks = (maxCols + BLOCK - 1) / BLOCK;
+        int blocks = (maxCols + BLOCK - 1) / BLOCK;
         this.q = new short[blocks * BLOCK];
         this.d = new float[blocks];
         this.dsum = new float[blocks];
-        allocate(layouts);
-    }
-
-    /** The arrays of the given layouts not allocated yet (empty where this machine has no kernel reading them). */
-    private void allocate(int layouts) {
-        if ((layouts & allocated) == layouts) {
-            return;
-        }
         int lanes = Q4_0Matrix.Q8_KERNEL ? (blocks + 7) / 8 * 8 : 0;
-        int x = InterleavedMatrix.ENABLED ? blocks : 0;
-        int add = layouts & ~allocated;
-        if ((add & (LAYOUT_Q4_0 | LAYOUT_Q6_K)) != 0 && q4d == null) {
-            q4d = new float[lanes * 2];
-        }
-        if ((add & LAYOUT_Q4_0) != 0) {
-            q4a = new short[lanes * 16];
-            q4b = new short[lanes * 16];
-            q4offset = new int[lanes * 2];
-        }
-        if ((add & LAYOUT_K) != 0) {
-            kd = new float[lanes * 2];
-            kdsum = new float[lanes * 2];
-            kpa = new short[lanes * 16];
-            kpb = new short[lanes * 16];
-        }
-        if ((add & LAYOUT_Q6_K) != 0) {
-            ppa = new short[lanes * 16];
-            ppb = new short[lanes * 16];
-            off16 = new int[lanes * 2];
-        }
-        if ((add & LAYOUT_X16) != 0) {
-            x16 = new int[x * 16];
-            x16init = new int[x];
-        }
-        if ((add & LAYOUT_X8) != 0) {
-            x8 = new int[x * 16];
-            x8init = new int[x * 8];
-        }
-        allocated |= add;
+        this.q4a = new short[lanes * 16];
+        this.q4b = new short[lanes * 16];
+        this.q4offset = new int[lanes * 2];
+        this.q4d = new float[lanes * 2];
+        this.kd = new float[lanes * 2];
+        this.kdsum = new float[lanes * 2];
+        this.kpa = new short[lanes * 16];
+        this.kpb = new short[lanes * 16];
+        this.ppa = new short[lanes * 16];
+        this.ppb = new short[lanes * 16];
+        this.off16 = new int[lanes * 2];
+        this.x16 = new int[InterleavedMatrix.ENABLED ? blocks * 16 : 0];
+        this.x16init = new int[InterleavedMatrix.ENABLED ? blocks : 0];
+        this.x8 = new int[InterleavedMatrix.ENABLED ? blocks * 16 : 0];
+        this.x8init = new int[InterleavedMatrix.ENABLED ? blocks * 8 : 0];
     }
 
     /** Extra layouts of the levels, each for the kernels of some types ({@link CpuMatrix#q8Layouts}). */
@@ -165,8 +130,7 @@ public final class Q8Activations {
         } else {
             quantizeVector(x, off, cols);
         }
-        allocate(layouts);
-        if (Q4_0Matrix.Q8_KERNEL) {
+        if (q4a.length > 0) {
             layout(cols / BLOCK, layouts);
         }
     }
