@@ -11,7 +11,9 @@ gale_find_jdk() {
   fi
   for c in "${candidates[@]}"; do
     [ -x "$c/bin/java" ] && [ -x "$c/bin/javac" ] || continue
-    v=$("$c/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
+    # the JDK's release file names its version without starting a JVM (0.15 s of every launch)
+    v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$c/release" 2>/dev/null)
+    [ -n "$v" ] || v=$("$c/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
     v=${v%%.*}
     if [ -n "$v" ] && [ "$v" -ge 25 ] 2>/dev/null; then echo "$c"; return 0; fi
   done

@@ -128,11 +128,32 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * Compiles the matrix kernels of this model's weight types on small data, so that the first
-     * forward pass runs compiled code (see {@link Warmup}); a fraction of a second.
+     * Compiles the kernels of this model's weight types and the other kernels of a forward pass on
+     * small data, so that the first forward pass runs compiled code (see {@link Warmup}); about a
+     * second on two cores.
      */
     public void warmUp() {
-        Warmup.run(List.of(layers[0].attnQ, layers[0].ffnDown, output), quantize, parallel);
+        Warmup.run(List.of(layers[0].attnQ, layers[0].ffnDown, output), quantize, parallel, this::warmUpOthers);
+    }
+
+    /**
+     * The element-wise kernels, RoPE and attention: one token at position 0, a short piece of the
+     * activations where the kernel allows (nothing goes to the cache; forward overwrites these
+     * buffers).
+     */
+    private void warmUpOthers() {
+        int piece = Math.min(64, c.embeddingLength());
+        java.util.Arrays.fill(x, 0, piece, 0.5f);
+        rope.prepare(0, 1);
+        for (int i = 0; i < 4 * Warmup.CALLS; i++) {
+            Kernels.rmsnorm(xb, x, layers[0].attnNorm, piece, 1, c.rmsEps());
+            Kernels.add(x, xb, piece);
+            Kernels.swiglu(gate, up, piece);
+            rope.apply(q, 1, 1);
+        }
+        for (int i = 0; i < Warmup.CALLS; i++) {
+            attention.run(att, q, k, v, cache, 0, 0, 1, parallel);
+        }
     }
 
     @Override

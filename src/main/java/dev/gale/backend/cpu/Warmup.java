@@ -8,44 +8,60 @@ import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
- * Runs the matrix kernels on the first rows of some of the model's own weight matrices until the
- * JIT has compiled them, so that the first real forward pass does not crawl through Vector API
- * code in the interpreter and C1 (where every vector operation allocates). The model's own mapped
- * memory is used on purpose: kernels compiled while reading another kind of memory segment (a heap
- * array) are specialised for it and run slower on the mapped file afterwards.
+ * Gets the kernels of the first forward pass compiled by the JIT (C2) before it starts, so that it
+ * does not crawl through Vector API code in the interpreter and C1, where every vector operation
+ * allocates and runs the API's Java fallback.
+ *
+ * <p>The JIT compiles a method after some thousands of calls and loop iterations, with the
+ * profile those calls leave. So the kernels are called, on one thread, on the smallest pieces of
+ * the model's own matrices that take their whole code path (two groups of sixteen rows, two
+ * blocks per row for the repacked types): cheap calls while they still run slowly, and no
+ * on-stack-replacement compiles of their loops (two extra C2 compiles of a large kernel). The
+ * model's own mapped memory is used on purpose: kernels compiled while reading another kind of
+ * memory segment (a heap array) are specialised for it and run slower on the mapped file.
+ * (Calls on empty pieces would reach the thresholds with less work, but their profile made C2
+ * compile the kernels' loops as rare paths: pre-fill 7 instead of 12 tok/s, 7B Q4_0.)
+ *
+ * <p>The launcher keeps C2 from compiling the Vector API's Java fallbacks
+ * ({@code jvm/compiler-directives.json}), which are hot only while the kernels still run slowly:
+ * without that, C2 spent over a second of a two-core start on them before reaching the kernels.
  */
 final class Warmup {
-    private static final int ROWS = Gemm.ROWS;
-    private static final int COLS = 2 * Gemm.KB;
-
-    /** Short-chunk runs per matrix: more than the few-token ones, their kernels compile later. */
-    private static final int DOT_ITERATIONS = 60;
+    /** Two groups of sixteen rows: the repacked decode kernels take groups in pairs. */
+    static final int ROWS = 2 * InterleavedMatrix.ROWS;
+    /** Kernel calls before the other kernels are warmed: about the JIT's thresholds for these calls. */
+    static final int CALLS = 1500;
+    /** A round of kernel calls this fast (per kind of matrix) means C2's code runs: stop. */
+    private static final long COMPILED_NANOS = 20_000;
+    /** Give up waiting for C2 after this long (a slower machine, or a JIT that behaves otherwise). */
+    private static final long MAX_WAIT_NANOS = 3_000_000_000L;
+    /** Products per chunk length through {@link MatMul} (its quantization and thread hand-off). */
+    private static final int RUNS = 50;
 
     private Warmup() {
     }
 
-    /** Warms up on narrow views of {@code matrices} (the backend's own, as it reads them). */
-    static void run(List<CpuMatrix> matrices, boolean quantize, Parallel parallel) {
+    /**
+     * Warms up on narrow views of {@code matrices} (the backend's own, as it reads them); runs
+     * {@code others} (the warm-up of the other kernels) while C2 compiles the matrix kernels.
+     */
+    static void run(List<CpuMatrix> matrices, boolean quantize, Parallel parallel, Runnable others) {
         List<CpuMatrix> ms = new ArrayList<>();
         Set<Class<?>> kinds = new HashSet<>();
+        int cols = 1;
         for (CpuMatrix m : matrices) {
-            // the first rows and columns: short rows make every call cheap while the kernels still
-            // run interpreted (the values do not matter); one matrix per kind (a Q4_0 file: once, not
-            // three times the same kernels)
-            int cols = Math.min(m.cols(), COLS);
-            if (cols % m.tensor().type().blockSize != 0 || m.rows() < ROWS || !kinds.add(m.getClass())) {
+            // one matrix per kind (a Q4_0 file: once, not three times the same kernels); two blocks
+            // of a repacked matrix, as wide a piece of others as their kernels' unrolled steps need
+            int c = m instanceof InterleavedMatrix ? 2 * InterleavedMatrix.BLOCK : Math.min(m.cols(), 2 * Gemm.KB);
+            if (c % m.tensor().type().blockSize != 0 || m.rows() < ROWS || !kinds.add(m.getClass())) {
                 continue;
             }
-            ms.add(m.narrow(ROWS, cols));
+            ms.add(m.narrow(ROWS, c));
+            cols = Math.max(cols, c);
         }
-        int cols = 1;
-        for (CpuMatrix m : ms) {
-            cols = Math.max(cols, m.cols());
-        }
-        // one token (decode), a few and a short prompt's chunk (the 8-bit multi-token kernel, or for
-        // types without one the few-token path and GemmDot); Gemm, for chunks of 64 tokens or more
-        // of those types, compiles when first used: a prompt that long takes seconds anyway, and
-        // warming it here cost every start 0.4 s (7B Q4_0)
+        // one token (decode), a few, and a short prompt's chunk (the 8-bit multi-token kernel, or for
+        // types without one GemmDot); Gemm, for chunks of 64 tokens or more of those types, compiles
+        // when first used: a prompt that long takes seconds anyway
         int n = 2 * MatMul.SMALL;
         SplittableRandom r = new SplittableRandom(1);
         float[] x = new float[n * cols];
@@ -53,16 +69,47 @@ final class Warmup {
             x[i] = (float) r.nextGaussian();
         }
         float[] out = new float[n * ROWS];
+        Q8Activations[] xq = new Q8Activations[4];
+        for (int t = 0; t < xq.length; t++) {
+            xq[t] = new Q8Activations(cols);
+        }
+        for (int i = 0; i < CALLS; i++) {
+            callKernels(ms, quantize, x, xq, out);
+        }
+        others.run();
+        long start = System.nanoTime();
+        while (true) {
+            long t0 = System.nanoTime();
+            callKernels(ms, quantize, x, xq, out);
+            long t1 = System.nanoTime();
+            if (t1 - t0 < COMPILED_NANOS * ms.size() || t1 - start > MAX_WAIT_NANOS) {
+                break;
+            }
+        }
+        // the products around the kernels, as the forward pass runs them
         MatMul mm = new MatMul(parallel, cols, n, quantize);
-        for (CpuMatrix m : ms) {
-            for (int i = 0; i < 200; i++) {
+        for (int i = 0; i < RUNS; i++) {
+            for (CpuMatrix m : ms) {
                 mm.run(x, 1, m, out);
-            }
-            for (int i = 0; i < 30; i++) {
                 mm.run(x, MatMul.SMALL - 1, m, out);
-            }
-            for (int i = 0; i < DOT_ITERATIONS; i++) {
                 mm.run(x, n, m, out);
+            }
+        }
+    }
+
+    /** One call of each kernel a product may use on each matrix: quantization, decode's, the multi-token one. */
+    private static void callKernels(List<CpuMatrix> ms, boolean quantize, float[] x, Q8Activations[] xq,
+                                    float[] out) {
+        for (CpuMatrix m : ms) {
+            boolean q8 = quantize && m.supportsQ8();
+            if (q8) {
+                for (int t = 0; t < xq.length; t++) {
+                    xq[t].quantize(x, t * m.cols(), m.cols(), m.q8Layouts());
+                }
+            }
+            m.dotRows(0, ROWS, x, 0, q8 ? xq[0] : null, out, 0);
+            if (q8 && m.tokenKernel()) {
+                m.dotRowsTokens(0, ROWS, x, xq.length, xq, out);
             }
         }
     }
