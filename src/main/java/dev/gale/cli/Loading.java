@@ -15,7 +15,10 @@ final class Loading {
     }
 
     static Model open(Path path) throws IOException {
-        Model model = Model.load(path);
+        Model model = Startup.take(path);
+        if (model == null) {
+            model = Model.load(path);
+        }
         MemorySegment all = model.file().segment();
         if (all.byteSize() > PROGRESS_ABOVE && "1".equals(System.getenv("GALE_TTY"))) {
             // the launcher filters stderr line by line, so the progress line goes to the terminal itself

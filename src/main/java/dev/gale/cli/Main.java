@@ -15,6 +15,7 @@ import java.io.PrintWriter;
 public final class Main {
 
     public static void main(String[] args) {
+        Startup.begin(args);
         System.exit(run(args));
     }
 

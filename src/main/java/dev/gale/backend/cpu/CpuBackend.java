@@ -128,6 +128,22 @@ public final class CpuBackend implements Backend {
     }
 
     /**
+     * Loads and initialises the kernels' classes (and so the Vector API): a tenth of a second that a
+     * launcher can spend on another thread while it does something else first.
+     */
+    public static void loadClasses() {
+        for (Class<?> c : List.of(InterleavedMatrix.class, Q4_0Interleaved.class, Q8_0Interleaved.class,
+                Q4_0Matrix.class, Q8_0Matrix.class, Q4_KMatrix.class, Q6_KMatrix.class, Q8Activations.class,
+                MatMul.class, Kernels.class, Attention.class, Rope.class)) {
+            try {
+                Class.forName(c.getName(), true, c.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    /**
      * Compiles the kernels of this model's weight types and the other kernels of a forward pass on
      * small data, so that the first forward pass runs compiled code (see {@link Warmup}); about a
      * second on two cores.
