@@ -31,16 +31,18 @@ public final class CpuBackend implements Backend {
     private final Rope rope;
     private final Attention attention;
 
-    // activations for up to maxChunk tokens, row-major [token][feature]
-    private final float[] x;
-    private final float[] xb;
-    private final float[] q;
-    private final float[] k;
-    private final float[] v;
-    private final float[] att;
-    private final float[] gate;
-    private final float[] up;
-    private final float[] logitRows;
+    // activations of a chunk, row-major [token][feature], for as many tokens as the largest chunk so
+    // far (see ensureTokens)
+    private int capacity;
+    private float[] x;
+    private float[] xb;
+    private float[] q;
+    private float[] k;
+    private float[] v;
+    private float[] att;
+    private float[] gate;
+    private float[] up;
+    private float[] logitRows;
 
     private final KVCache cache;
     private final MatMul matmul;
@@ -51,7 +53,7 @@ public final class CpuBackend implements Backend {
 
     /**
      * @param contextSize positions a sequence may reach
-     * @param maxChunk    most tokens per forward call (activation buffers are sized for it)
+     * @param maxChunk    most tokens per forward call
      * @param threads     threads for matrix products and attention
      */
     public CpuBackend(ModelConfig config, Weights weights, int contextSize, int maxChunk, int threads) {
@@ -106,17 +108,32 @@ public final class CpuBackend implements Backend {
         this.cache = new KVCache(c.blockCount(), layout, c.kvDim());
         this.attention = new Attention(c, layout, maxChunk, threads);
         int dim = c.embeddingLength();
-        this.x = new float[maxChunk * dim];
-        this.xb = new float[maxChunk * Math.max(dim, c.qDim())];
-        this.q = new float[maxChunk * c.qDim()];
-        this.k = new float[maxChunk * c.kvDim()];
-        this.v = new float[maxChunk * c.kvDim()];
-        this.att = new float[maxChunk * c.qDim()];
-        this.gate = new float[maxChunk * c.feedForwardLength()];
-        this.up = new float[maxChunk * c.feedForwardLength()];
-        this.logitRows = new float[maxChunk * dim];
+        ensureTokens(1);
         int widest = Math.max(Math.max(dim, c.qDim()), c.feedForwardLength());
         this.matmul = new MatMul(parallel, widest, maxChunk, quantizeActivations);
+    }
+
+    /**
+     * Room for chunks of n tokens in the activation buffers: grown (to a power of two, at most
+     * maxChunk) when a larger chunk comes, so that short prompts and decode do not allocate and
+     * zero buffers for maxChunk tokens (130 MB for a 7B model and chunks of 512).
+     */
+    private void ensureTokens(int n) {
+        if (n <= capacity) {
+            return;
+        }
+        int t = Math.min(maxChunk, Math.max(n, Integer.highestOneBit(n - 1) << 1));
+        int dim = c.embeddingLength();
+        this.x = new float[t * dim];
+        this.xb = new float[t * Math.max(dim, c.qDim())];
+        this.q = new float[t * c.qDim()];
+        this.k = new float[t * c.kvDim()];
+        this.v = new float[t * c.kvDim()];
+        this.att = new float[t * c.qDim()];
+        this.gate = new float[t * c.feedForwardLength()];
+        this.up = new float[t * c.feedForwardLength()];
+        this.logitRows = new float[t * dim];
+        this.capacity = t;
     }
 
     /**
@@ -209,6 +226,7 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("position " + (pos + n) + " is past the context size "
                     + layout.contextSize());
         }
+        ensureTokens(n);
         int dim = c.embeddingLength();
         for (int t = 0; t < n; t++) {
             if (tokens[t] < 0 || tokens[t] >= c.vocabSize()) {

@@ -38,7 +38,10 @@ final class MatMul implements Parallel.Range {
     private final Parallel parallel;
     private final boolean quantize;
     private final Q8Activations[] xq;
-    private final float[] xt;
+    /** Tokens packed for {@link Gemm}: allocated at the first chunk that needs it (29 MB for a 7B model). */
+    private float[] xt = new float[0];
+    private final int maxCols;
+    private final int maxChunk;
     private final Gemm.Scratch[] scratch;
     /** Per-thread decoded rows for {@link GemmDot}. */
     private final float[][] rowsScratch;
@@ -81,7 +84,8 @@ final class MatMul implements Parallel.Range {
                 xq[t].quantize(x, t * cols, cols, layouts);
             }
         };
-        this.xt = maxChunk >= SMALL ? new float[Gemm.padded(maxChunk) * maxCols] : new float[0];
+        this.maxCols = maxCols;
+        this.maxChunk = maxChunk;
         this.transpose = (share, start, end) -> Gemm.transpose(x, start, end, cols, xt, tp);
         this.scratch = new Gemm.Scratch[parallel.threads()];
         for (int i = 0; i < scratch.length; i++) {
@@ -143,6 +147,9 @@ final class MatMul implements Parallel.Range {
         firstChunk[count] = chunks;
         if (!rowByRow && !dot) {
             tp = Gemm.padded(n);
+            if (xt.length < tp * cols) {
+                xt = new float[Gemm.padded(maxChunk) * maxCols];
+            }
             parallel.forChunks(n, 4, transpose);
         }
         parallel.forChunks(chunks, 1, this);

@@ -59,6 +59,35 @@ class CpuVsReferenceTest {
         }
     }
 
+    /**
+     * Chunks of growing and shrinking length on one backend (its activation buffers grow with the
+     * largest chunk; the last chunk takes the blocked GEMM, whose packed input is allocated then):
+     * the logits at the end of each chunk are the reference's, fed token by token.
+     */
+    @ParameterizedTest
+    @EnumSource(value = GGMLType.class, names = {"F32", "Q4_0"})
+    void chunksOfChangingLengthMatchTheReference(GGMLType type) {
+        try (Model m = TestModels.load(TestModels.tiny(type))) {
+            int vocab = m.config().vocabSize();
+            int[] chunks = {1, 2, 5, 17, 3, 70};
+            int[] tokens = new SplittableRandom(7).ints(98, 0, vocab).toArray();
+            var ref = new ReferenceBackend(m.config(), m.weights(), 128);
+            try (var cpu = new CpuBackend(m.config(), m.weights(), 128, 80, 2)) {
+                float[] expected = new float[vocab];
+                float[] actual = new float[vocab];
+                int pos = 0;
+                for (int n : chunks) {
+                    for (int i = pos; i < pos + n; i++) {
+                        ref.forward(new int[] {tokens[i]}, i, expected);
+                    }
+                    cpu.forward(java.util.Arrays.copyOfRange(tokens, pos, pos + n), pos, actual);
+                    pos += n;
+                    assertClose(expected, actual, 1e-4, type + " logits after a chunk of " + n + " ending at " + pos);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = GGMLType.class, names = {"F32", "Q4_0"})
     void tiedEmbeddingsUseTheTokenEmbeddingAsOutput(GGMLType type) {
