@@ -78,7 +78,7 @@ final class Warmup {
         }
         others.run();
         long start = System.nanoTime();
-        while (true) {
+        while (!ms.isEmpty()) {
             long t0 = System.nanoTime();
             callKernels(ms, quantize, x, xq, out);
             long t1 = System.nanoTime();
