@@ -26,7 +26,10 @@ final class Startup {
     }
 
     static void begin(String[] args) {
-        Path path = args.length > 0 && MODEL_COMMANDS.contains(args[0]) ? modelArgument(args) : null;
+        if (args.length == 0 || !MODEL_COMMANDS.contains(args[0])) {
+            return;
+        }
+        Path path = modelArgument(args);
         boolean cpu = cpuBackend(args);
         if (path == null && !cpu) {
             return;
@@ -93,6 +96,6 @@ final class Startup {
                 return false;
             }
         }
-        return MODEL_COMMANDS.contains(args.length > 0 ? args[0] : "");
+        return true;
     }
 }

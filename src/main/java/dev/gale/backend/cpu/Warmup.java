@@ -102,13 +102,12 @@ final class Warmup {
                                     float[] out) {
         for (CpuMatrix m : ms) {
             boolean q8 = quantize && m.supportsQ8();
-            if (q8) {
-                for (int t = 0; t < xq.length; t++) {
-                    xq[t].quantize(x, t * m.cols(), m.cols(), m.q8Layouts());
-                }
+            boolean tokens = q8 && m.tokenKernel();
+            for (int t = 0; q8 && t < (tokens ? xq.length : 1); t++) {
+                xq[t].quantize(x, t * m.cols(), m.cols(), m.q8Layouts());
             }
             m.dotRows(0, ROWS, x, 0, q8 ? xq[0] : null, out, 0);
-            if (q8 && m.tokenKernel()) {
+            if (tokens) {
                 m.dotRowsTokens(0, ROWS, x, xq.length, xq, out);
             }
         }
