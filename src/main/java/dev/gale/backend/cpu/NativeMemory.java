@@ -21,36 +21,43 @@ final class NativeMemory implements AutoCloseable {
     private static final int MAP_ANONYMOUS = 0x20;
     private static final long MAP_FAILED = -1;
 
-    private static final MethodHandle MMAP;
-    private static final MethodHandle MUNMAP;
+    /**
+     * The libc calls, linked when a large buffer is first asked for: linking a downcall generates
+     * classes (~70 ms of a start), which a backend that maps its repacked weights from the cache
+     * never needs.
+     */
+    private static final class Libc {
+        static final MethodHandle MMAP;
+        static final MethodHandle MUNMAP;
 
-    static {
-        MethodHandle mmap = null;
-        MethodHandle munmap = null;
-        if (System.getProperty("os.name", "").toLowerCase().startsWith("linux")) {
-            try {
-                Linker linker = Linker.nativeLinker();
-                var libc = linker.defaultLookup();
-                mmap = linker.downcallHandle(libc.findOrThrow("mmap"), FunctionDescriptor.of(ValueLayout.ADDRESS,
-                        ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                        ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
-                munmap = linker.downcallHandle(libc.findOrThrow("munmap"),
-                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
-            } catch (RuntimeException | LinkageError e) {
-                mmap = null;
+        static {
+            MethodHandle mmap = null;
+            MethodHandle munmap = null;
+            if (System.getProperty("os.name", "").toLowerCase().startsWith("linux")) {
+                try {
+                    Linker linker = Linker.nativeLinker();
+                    var libc = linker.defaultLookup();
+                    mmap = linker.downcallHandle(libc.findOrThrow("mmap"), FunctionDescriptor.of(ValueLayout.ADDRESS,
+                            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                            ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+                    munmap = linker.downcallHandle(libc.findOrThrow("munmap"),
+                            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG));
+                } catch (RuntimeException | LinkageError e) {
+                    mmap = null;
+                }
             }
+            MMAP = mmap;
+            MUNMAP = munmap;
         }
-        MMAP = mmap;
-        MUNMAP = munmap;
     }
 
     private final Arena arena = Arena.ofShared();
 
     /** A buffer of {@code bytes} (contents unspecified until written), valid until {@link #close}. */
     MemorySegment allocate(long bytes) {
-        if (MMAP != null && bytes >= (1 << 21)) {
+        if (bytes >= (1 << 21) && Libc.MMAP != null) {
             try {
-                MemorySegment at = (MemorySegment) MMAP.invokeExact(MemorySegment.NULL, bytes, PROT_READ | PROT_WRITE,
+                MemorySegment at = (MemorySegment) Libc.MMAP.invokeExact(MemorySegment.NULL, bytes, PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0L);
                 if (at.address() != MAP_FAILED) {
                     long address = at.address();
@@ -65,7 +72,7 @@ final class NativeMemory implements AutoCloseable {
 
     private static void unmap(long address, long bytes) {
         try {
-            int ignored = (int) MUNMAP.invokeExact(MemorySegment.ofAddress(address), bytes);
+            int ignored = (int) Libc.MUNMAP.invokeExact(MemorySegment.ofAddress(address), bytes);
         } catch (Throwable e) {
             // nothing more to do at exit
         }

@@ -29,7 +29,12 @@ import java.util.SplittableRandom;
 final class Warmup {
     /** Two groups of sixteen rows: the repacked decode kernels take groups in pairs. */
     static final int ROWS = 2 * InterleavedMatrix.ROWS;
-    /** Kernel calls before the other kernels are warmed: about the JIT's thresholds for these calls. */
+    /**
+     * Kernel calls before the other kernels are warmed: about the JIT's thresholds for these calls.
+     * (The launcher lowers those thresholds for this package to 0.3x, so C2 starts on the kernels
+     * after a few hundred; the calls after that run compiled and cost little, and with 500 the
+     * first pre-fill ran slower.)
+     */
     static final int CALLS = 1500;
     /** A round of kernel calls this fast (per kind of matrix) means C2's code runs: stop. */
     private static final long COMPILED_NANOS = 20_000;
