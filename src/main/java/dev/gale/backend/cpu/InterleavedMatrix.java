@@ -102,18 +102,19 @@ abstract class InterleavedMatrix extends CpuMatrix {
     abstract void groups(int ga, int gb, Q8Activations x, float[] out, int oa, int ob);
 
     /**
-     * Group g against four tokens' activations: out[o + t * os .. + 16) for token t (types with
-     * {@link #tokenKernel}).
+     * Groups ga and gb (possibly the same group) against four tokens' activations: token t's
+     * outputs at out[oa + t * os .. + 16) and out[ob + t * os .. + 16) (types with {@link #tokenKernel}).
      */
-    void tokens4(int g, Q8Activations x0, Q8Activations x1, Q8Activations x2, Q8Activations x3, float[] out, int o,
-                 int os) {
+    void tokens4(int ga, int gb, Q8Activations x0, Q8Activations x1, Q8Activations x2, Q8Activations x3, float[] out,
+                 int oa, int ob, int os) {
         throw new UnsupportedOperationException(tensor.type() + " has no multi-token kernel");
     }
 
     /**
      * With {@link #tokenKernel}: tokens in fours through {@link #tokens4}, every group of the range
-     * per four (the range's rows stay in L2 from one four to the next), the last one to three
-     * tokens through {@link #dotRows}; rows outside whole groups (none in a model's matrices) as
+     * per four, two groups at a time (the range's rows stay in L2 from one four to the next), the
+     * last one to three tokens through {@link #dotRows}; rows outside whole groups (none in a
+     * model's matrices) as
      * {@link #dotRows} does them. So the rows of whole groups get the single-token kernel's
      * outputs bit for bit. Otherwise token by token.
      */
@@ -127,8 +128,10 @@ abstract class InterleavedMatrix extends CpuMatrix {
         int g1 = Math.max(g0, r1 / ROWS);
         int t = 0;
         for (; t + 4 <= n; t += 4) {
-            for (int g = g0; g < g1; g++) {
-                tokens4(g, xq[t], xq[t + 1], xq[t + 2], xq[t + 3], out, t * rows + g * ROWS, rows);
+            for (int g = g0; g < g1; g += 2) {
+                int gb = Math.min(g + 1, g1 - 1);
+                tokens4(g, gb, xq[t], xq[t + 1], xq[t + 2], xq[t + 3], out, t * rows + g * ROWS, t * rows + gb * ROWS,
+                        rows);
             }
         }
         outsideGroups(r0, Math.min(r1, g0 * ROWS), xq, t, out);

@@ -109,61 +109,108 @@ final class Q4_0Interleaved extends InterleavedMatrix {
     }
 
     /**
-     * Group g (sixteen rows) against four tokens: out[o + t * os ..] for token t. The same sums as
-     * {@link #groups}, each weight load and its shifts shared by the four tokens (pre-fill).
+     * Groups ga and gb (sixteen rows each, possibly the same group) against four tokens: token t's
+     * outputs at out[oa + t * os ..] and out[ob + t * os ..]. The same sums as {@link #groups}; each
+     * weight load and its shifts are shared by the four tokens, and each token's activation
+     * broadcasts by the two groups (pre-fill). Two groups rather than one: the JIT broadcasts most
+     * activations from general registers, which cost about as much as the multiplies they feed,
+     * and sharing them ran 49 against 41 G multiply-adds per second on one core (7B shapes, weights
+     * in L2). Every broadcast and fold is written out: with a small helper returning the broadcast
+     * vector the JIT did not inline it here, and pre-fill ran at 2 tok/s instead of 12 (7B Q4_0).
      */
     @Override
-    void tokens4(int g, Q8Activations x0, Q8Activations x1, Q8Activations x2, Q8Activations x3, float[] out, int o,
-                 int os) {
+    void tokens4(int ga, int gb, Q8Activations x0, Q8Activations x1, Q8Activations x2, Q8Activations x3, float[] out,
+                 int oa, int ob, int os) {
         MemorySegment seg = packed;
         int[] a0 = x0.x16, a1 = x1.x16, a2 = x2.x16, a3 = x3.x16;
         int[] n0 = x0.x16init, n1 = x1.x16init, n2 = x2.x16init, n3 = x3.x16init;
         float[] d0 = x0.d, d1 = x1.d, d2 = x2.d, d3 = x3.d;
-        long base = (long) g * stride * GROUP_BYTES;
-        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0;
-        // every broadcast and fold written out: with a small helper returning the broadcast vector
-        // the JIT did not inline it here, and pre-fill ran at 2 tok/s instead of 12 (7B Q4_0)
+        long baseA = (long) ga * stride * GROUP_BYTES;
+        long baseB = (long) gb * stride * GROUP_BYTES;
+        // c: group ga's four tokens, e: group gb's
+        FloatVector c0 = FloatVector.zero(F), c1 = c0, c2 = c0, c3 = c0, e0 = c0, e1 = c0, e2 = c0, e3 = c0;
         for (int b = 0; b < blocks; b++) {
-            long at = base + (long) b * GROUP_BYTES;
+            long atA = baseA + (long) b * GROUP_BYTES;
+            long atB = baseB + (long) b * GROUP_BYTES;
             ShortVector s0 = IntVector.broadcast(I, n0[b]).reinterpretAsShorts();
             ShortVector s1 = IntVector.broadcast(I, n1[b]).reinterpretAsShorts();
             ShortVector s2 = IntVector.broadcast(I, n2[b]).reinterpretAsShorts();
             ShortVector s3 = IntVector.broadcast(I, n3[b]).reinterpretAsShorts();
+            ShortVector u0 = s0, u1 = s1, u2 = s2, u3 = s3;
             for (int k = 0; k < 4; k++) {
                 int a = 16 * b + 4 * k;
-                ShortVector w = ShortVector.fromMemorySegment(S, seg, at + 64 * k, ByteOrder.LITTLE_ENDIAN);
+                ShortVector w = ShortVector.fromMemorySegment(S, seg, atA + 64 * k, ByteOrder.LITTLE_ENDIAN);
                 ShortVector w4 = w.lanewise(VectorOperators.LSHR, 4);
                 ShortVector w8 = w.lanewise(VectorOperators.LSHR, 8);
                 ShortVector w12 = w.lanewise(VectorOperators.LSHR, 12);
-                s0 = s0.add(w.mul(IntVector.broadcast(I, a0[a]).reinterpretAsShorts()).add(w4.mul(IntVector.broadcast(I, a0[a + 1]).reinterpretAsShorts()))
-                        .add(w8.mul(IntVector.broadcast(I, a0[a + 2]).reinterpretAsShorts()).add(w12.mul(IntVector.broadcast(I, a0[a + 3]).reinterpretAsShorts()))));
-                s1 = s1.add(w.mul(IntVector.broadcast(I, a1[a]).reinterpretAsShorts()).add(w4.mul(IntVector.broadcast(I, a1[a + 1]).reinterpretAsShorts()))
-                        .add(w8.mul(IntVector.broadcast(I, a1[a + 2]).reinterpretAsShorts()).add(w12.mul(IntVector.broadcast(I, a1[a + 3]).reinterpretAsShorts()))));
-                s2 = s2.add(w.mul(IntVector.broadcast(I, a2[a]).reinterpretAsShorts()).add(w4.mul(IntVector.broadcast(I, a2[a + 1]).reinterpretAsShorts()))
-                        .add(w8.mul(IntVector.broadcast(I, a2[a + 2]).reinterpretAsShorts()).add(w12.mul(IntVector.broadcast(I, a2[a + 3]).reinterpretAsShorts()))));
-                s3 = s3.add(w.mul(IntVector.broadcast(I, a3[a]).reinterpretAsShorts()).add(w4.mul(IntVector.broadcast(I, a3[a + 1]).reinterpretAsShorts()))
-                        .add(w8.mul(IntVector.broadcast(I, a3[a + 2]).reinterpretAsShorts()).add(w12.mul(IntVector.broadcast(I, a3[a + 3]).reinterpretAsShorts()))));
+                ShortVector v = ShortVector.fromMemorySegment(S, seg, atB + 64 * k, ByteOrder.LITTLE_ENDIAN);
+                ShortVector v4 = v.lanewise(VectorOperators.LSHR, 4);
+                ShortVector v8 = v.lanewise(VectorOperators.LSHR, 8);
+                ShortVector v12 = v.lanewise(VectorOperators.LSHR, 12);
+                ShortVector t0 = IntVector.broadcast(I, a0[a]).reinterpretAsShorts();
+                ShortVector t1 = IntVector.broadcast(I, a0[a + 1]).reinterpretAsShorts();
+                ShortVector t2 = IntVector.broadcast(I, a0[a + 2]).reinterpretAsShorts();
+                ShortVector t3 = IntVector.broadcast(I, a0[a + 3]).reinterpretAsShorts();
+                s0 = s0.add(w.mul(t0).add(w4.mul(t1)).add(w8.mul(t2).add(w12.mul(t3))));
+                u0 = u0.add(v.mul(t0).add(v4.mul(t1)).add(v8.mul(t2).add(v12.mul(t3))));
+                t0 = IntVector.broadcast(I, a1[a]).reinterpretAsShorts();
+                t1 = IntVector.broadcast(I, a1[a + 1]).reinterpretAsShorts();
+                t2 = IntVector.broadcast(I, a1[a + 2]).reinterpretAsShorts();
+                t3 = IntVector.broadcast(I, a1[a + 3]).reinterpretAsShorts();
+                s1 = s1.add(w.mul(t0).add(w4.mul(t1)).add(w8.mul(t2).add(w12.mul(t3))));
+                u1 = u1.add(v.mul(t0).add(v4.mul(t1)).add(v8.mul(t2).add(v12.mul(t3))));
+                t0 = IntVector.broadcast(I, a2[a]).reinterpretAsShorts();
+                t1 = IntVector.broadcast(I, a2[a + 1]).reinterpretAsShorts();
+                t2 = IntVector.broadcast(I, a2[a + 2]).reinterpretAsShorts();
+                t3 = IntVector.broadcast(I, a2[a + 3]).reinterpretAsShorts();
+                s2 = s2.add(w.mul(t0).add(w4.mul(t1)).add(w8.mul(t2).add(w12.mul(t3))));
+                u2 = u2.add(v.mul(t0).add(v4.mul(t1)).add(v8.mul(t2).add(v12.mul(t3))));
+                t0 = IntVector.broadcast(I, a3[a]).reinterpretAsShorts();
+                t1 = IntVector.broadcast(I, a3[a + 1]).reinterpretAsShorts();
+                t2 = IntVector.broadcast(I, a3[a + 2]).reinterpretAsShorts();
+                t3 = IntVector.broadcast(I, a3[a + 3]).reinterpretAsShorts();
+                s3 = s3.add(w.mul(t0).add(w4.mul(t1)).add(w8.mul(t2).add(w12.mul(t3))));
+                u3 = u3.add(v.mul(t0).add(v4.mul(t1)).add(v8.mul(t2).add(v12.mul(t3))));
             }
-            // the group's scales once for the four tokens; each token's lanes folded as in groups()
-            FloatVector sc = ((IntVector) ShortVector.fromMemorySegment(S256, seg, at + 256, ByteOrder.LITTLE_ENDIAN)
+            // each group's scales once for the four tokens; each token's lanes folded as in groups()
+            FloatVector sa = ((IntVector) ShortVector.fromMemorySegment(S256, seg, atA + 256, ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
                     .reinterpretAsFloats().mul(0x1p112f);
-            IntVector v = s0.reinterpretAsInts();
-            v = v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            c0 = ((FloatVector) v.convert(VectorOperators.I2F, 0)).fma(sc.mul(d0[b]), c0);
-            v = s1.reinterpretAsInts();
-            v = v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            c1 = ((FloatVector) v.convert(VectorOperators.I2F, 0)).fma(sc.mul(d1[b]), c1);
-            v = s2.reinterpretAsInts();
-            v = v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            c2 = ((FloatVector) v.convert(VectorOperators.I2F, 0)).fma(sc.mul(d2[b]), c2);
-            v = s3.reinterpretAsInts();
-            v = v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-            c3 = ((FloatVector) v.convert(VectorOperators.I2F, 0)).fma(sc.mul(d3[b]), c3);
+            FloatVector sb = ((IntVector) ShortVector.fromMemorySegment(S256, seg, atB + 256, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000)
+                    .reinterpretAsFloats().mul(0x1p112f);
+            IntVector q = s0.reinterpretAsInts();
+            q = q.add(q.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            c0 = ((FloatVector) q.convert(VectorOperators.I2F, 0)).fma(sa.mul(d0[b]), c0);
+            q = s1.reinterpretAsInts();
+            q = q.add(q.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            c1 = ((FloatVector) q.convert(VectorOperators.I2F, 0)).fma(sa.mul(d1[b]), c1);
+            q = s2.reinterpretAsInts();
+            q = q.add(q.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            c2 = ((FloatVector) q.convert(VectorOperators.I2F, 0)).fma(sa.mul(d2[b]), c2);
+            q = s3.reinterpretAsInts();
+            q = q.add(q.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            c3 = ((FloatVector) q.convert(VectorOperators.I2F, 0)).fma(sa.mul(d3[b]), c3);
+            q = u0.reinterpretAsInts();
+            q = q.add(q.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            e0 = ((FloatVector) q.convert(VectorOperators.I2F, 0)).fma(sb.mul(d0[b]), e0);
+            q = u1.reinterpretAsInts();
+            q = q.add(q.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            e1 = ((FloatVector) q.convert(VectorOperators.I2F, 0)).fma(sb.mul(d1[b]), e1);
+            q = u2.reinterpretAsInts();
+            q = q.add(q.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            e2 = ((FloatVector) q.convert(VectorOperators.I2F, 0)).fma(sb.mul(d2[b]), e2);
+            q = u3.reinterpretAsInts();
+            q = q.add(q.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+            e3 = ((FloatVector) q.convert(VectorOperators.I2F, 0)).fma(sb.mul(d3[b]), e3);
         }
-        c0.intoArray(out, o);
-        c1.intoArray(out, o + os);
-        c2.intoArray(out, o + 2 * os);
-        c3.intoArray(out, o + 3 * os);
+        c0.intoArray(out, oa);
+        c1.intoArray(out, oa + os);
+        c2.intoArray(out, oa + 2 * os);
+        c3.intoArray(out, oa + 3 * os);
+        e0.intoArray(out, ob);
+        e1.intoArray(out, ob + os);
+        e2.intoArray(out, ob + 2 * os);
+        e3.intoArray(out, ob + 3 * os);
     }
 }

@@ -188,10 +188,6 @@ class InterleavedMatrixTest {
     }
 
     /**
-     * Every nibble 0 (or 15) against levels of +-127: the 16-bit lanes reach -8 * 127 * 16 per lane
-     * and their 32-bit pair sums -32512, the extremes the layout is built for.
-     */
-    /**
      * Weights at their extremes (Q4_0 nibbles 0 and 15, Q8_0 levels -128 and 127) against levels of
      * +-127: the 16-bit lanes reach their bounds (-32512 for a Q4_0 row's lane pair, 2 * -128 * 127
      * for a Q8_0 lane), which the layouts are built to hold.
