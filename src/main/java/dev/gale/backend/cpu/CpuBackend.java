@@ -170,12 +170,19 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * The element-wise kernels, RoPE and attention: one token at position 0, a short piece of the
-     * activations where the kernel allows (nothing goes to the cache; forward overwrites these
-     * buffers).
+     * The token embedding's row decoding, the element-wise kernels, RoPE and attention: one token at
+     * position 0, a short piece of the activations where the kernel allows (nothing goes to the
+     * cache; forward overwrites these buffers).
      */
     private void warmUpOthers() {
         int piece = Math.min(64, c.embeddingLength());
+        int cols = Math.min(embedding.cols(), 2 * Gemm.KB);
+        if (cols % embedding.tensor().type().blockSize == 0) {
+            CpuMatrix row = embedding.narrow(1, cols);
+            for (int i = 0; i < Warmup.CALLS; i++) {
+                row.row(0, x, 0);
+            }
+        }
         java.util.Arrays.fill(x, 0, piece, 0.5f);
         rope.prepare(0, 1);
         for (int i = 0; i < 4 * Warmup.CALLS; i++) {
