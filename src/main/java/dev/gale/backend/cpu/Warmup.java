@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Gets the kernels of the first forward pass compiled by the JIT (C2) before it starts, so that it
@@ -30,12 +31,17 @@ final class Warmup {
     /** Two groups of sixteen rows: the repacked decode kernels take groups in pairs. */
     static final int ROWS = 2 * InterleavedMatrix.ROWS;
     /**
-     * Kernel calls before the other kernels are warmed: about the JIT's thresholds for these calls.
-     * (The launcher lowers those thresholds for this package to 0.3x, so C2 starts on the kernels
-     * after a few hundred; the calls after that run compiled and cost little, and with 500 the
-     * first pre-fill ran slower.)
+     * Kernel calls before the other kernels are warmed: about the JIT's thresholds for these calls
+     * (1500), or what the system property {@code gale.warmup.calls} says. The launcher, which lowers
+     * those thresholds for this package to 0.3x, passes 600.
      */
-    static final int CALLS = 1500;
+    static final int CALLS = Math.max(1, Integer.getInteger("gale.warmup.calls", 1500));
+    /**
+     * Between the rounds that wait for C2, the warm-up thread sleeps this long: the calls that
+     * brought the kernels to the JIT's thresholds are made, and on two cores the compiler threads
+     * need the CPU more than this thread does.
+     */
+    private static final long NAP_NANOS = 1_000_000;
     /** A round of kernel calls this fast (per kind of matrix) means C2's code runs: stop. */
     private static final long COMPILED_NANOS = 20_000;
     /** Give up waiting for C2 after this long (a slower machine, or a JIT that behaves otherwise). */
@@ -90,6 +96,7 @@ final class Warmup {
             if (t1 - t0 < COMPILED_NANOS * ms.size() || t1 - start > MAX_WAIT_NANOS) {
                 break;
             }
+            LockSupport.parkNanos(NAP_NANOS);
         }
         // the products around the kernels, as the forward pass runs them
         MatMul mm = new MatMul(parallel, cols, n, quantize);
