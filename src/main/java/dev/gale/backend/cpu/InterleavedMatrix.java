@@ -114,9 +114,8 @@ abstract class InterleavedMatrix extends CpuMatrix {
      * With {@link #tokenKernel}: tokens in fours through {@link #tokens4}, every group of the range
      * per four, two groups at a time (the range's rows stay in L2 from one four to the next), the
      * last one to three tokens through {@link #dotRows}; rows outside whole groups (none in a
-     * model's matrices) as
-     * {@link #dotRows} does them. So the rows of whole groups get the single-token kernel's
-     * outputs bit for bit. Otherwise token by token.
+     * model's matrices) as {@link #dotRows} does them. So the rows of whole groups get the
+     * single-token kernel's outputs bit for bit. Otherwise token by token.
      */
     @Override
     public void dotRowsTokens(int r0, int r1, float[] x, int n, Q8Activations[] xq, float[] out) {
