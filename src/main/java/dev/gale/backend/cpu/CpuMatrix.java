@@ -153,15 +153,15 @@ public abstract class CpuMatrix {
     }
 
     /**
-     * Whether {@link #dotRowsTokens} with quantized activations beats the float dot-product
-     * kernels of {@link GemmDot}: then short chunks ({@link MatMul#TOKENS}) go through it.
+     * Whether {@link #dotRowsTokens} with quantized activations beats the float kernels of
+     * {@link GemmDot} and {@link Gemm}: then chunks of every length go through it.
      */
     boolean tokenKernel() {
         return false;
     }
 
     /**
-     * Rows [r0, r1) against each of n tokens (a few; a short chunk with {@link #tokenKernel}):
+     * Rows [r0, r1) against each of n tokens (a few; any chunk with {@link #tokenKernel}):
      * out[t * rows + r] = row r . token t, with the tokens' quantized activations when {@code xq}
      * is not null. Token by token through
      * {@link #dotRows} for types with {@link #fastQ8Rows} (the rows stay in cache after the first

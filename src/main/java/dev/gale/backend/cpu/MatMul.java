@@ -5,11 +5,11 @@ package dev.gale.backend.cpu;
  * one parallel job, so a layer needs fewer barriers and the threads share out all the rows.
  * For one token (or a few, see {@link #SMALL}) it is a matrix-vector product over rows, with the
  * input quantized to 8 bits once when every matrix has an 8-bit kernel and quantized activations
- * are on. A short chunk (fewer than {@link #TOKENS} tokens) goes the same way, token
- * activations quantized in parallel, when every matrix has a multi-token 8-bit kernel
- * ({@link CpuMatrix#tokenKernel}: Q4_0 repacked for AVX-512); other chunks of fewer than
- * {@link #DOT} tokens use the float dot-product kernels of {@link GemmDot}, and larger ones the
- * blocked float product of {@link Gemm}. Reused across calls: nothing is allocated per token.
+ * are on. A chunk of any length goes the same way, token activations quantized in parallel, when
+ * every matrix has a multi-token 8-bit kernel ({@link CpuMatrix#tokenKernel}: Q4_0 repacked for
+ * AVX-512); other chunks of fewer than {@link #DOT} tokens use the float dot-product kernels of
+ * {@link GemmDot}, and larger ones the blocked float product of {@link Gemm}. Reused across calls:
+ * nothing is allocated per token (the quantized activations grow with the largest chunk so far).
  */
 final class MatMul implements Parallel.Range {
     /** Rows per unit of work for matrix-vector products. */
@@ -26,18 +26,19 @@ final class MatMul implements Parallel.Range {
      * {@link Gemm}.
      */
     static final int DOT = 64;
-    /**
-     * Chunks of fewer tokens than this use the multi-token 8-bit kernel where every matrix has one
-     * ({@link CpuMatrix#tokenKernel}). Beyond it the float kernels were as fast or faster on one of
-     * the shapes measured (pre-fill tok/s, 2 threads, multi-token kernel vs float: 7B Q4_0 12 tokens
-     * 12.5 vs 9.9, 48 tokens 10.7 vs 9.2, 256 tokens about equal; 1.1B Q4_0 24 tokens 74 vs 67,
-     * 48 tokens 70 vs 83, 256 tokens 65 vs 73).
+    /*
+     * The multi-token 8-bit kernel serves every chunk length where every matrix has one. With one
+     * group of rows per call it was faster than the float kernels only below 32 tokens on the 1.1B
+     * shape; with two (sharing the activation broadcasts) it is faster at every length measured
+     * (pre-fill tok/s, 2 threads, against the float kernels: 7B Q4_0 48 tokens 16.1 vs 13.2, 256
+     * tokens 15.2 vs 11.5; 1.1B Q4_0 48 tokens 93 vs 84, 128 tokens 109 vs 73-85, 256 tokens 96-104
+     * vs 82-84).
      */
-    static final int TOKENS = 32;
 
     private final Parallel parallel;
     private final boolean quantize;
-    private final Q8Activations[] xq;
+    /** Quantized activations per token: as many as the largest chunk so far needed (at most maxChunk). */
+    private Q8Activations[] xq = new Q8Activations[0];
     /** Tokens packed for {@link Gemm}: allocated at the first chunk that needs it (29 MB for a 7B model). */
     private float[] xt = new float[0];
     private final int maxCols;
@@ -75,10 +76,6 @@ final class MatMul implements Parallel.Range {
     MatMul(Parallel parallel, int maxCols, int maxChunk, boolean quantize) {
         this.parallel = parallel;
         this.quantize = quantize;
-        this.xq = new Q8Activations[quantize ? Math.min(maxChunk, Math.max(SMALL, TOKENS) - 1) : 0];
-        for (int i = 0; i < xq.length; i++) {
-            xq[i] = new Q8Activations(maxCols);
-        }
         this.quantizeTokens = (share, start, end) -> {
             for (int t = start; t < end; t++) {
                 xq[t].quantize(x, t * cols, cols, layouts);
@@ -115,9 +112,9 @@ final class MatMul implements Parallel.Range {
             tokens &= ms[i].tokenKernel();
             layouts |= ms[i].q8Layouts();
         }
-        // 8-bit activations for one token, a few, or a chunk of fewer than TOKENS tokens when every
-        // matrix has a multi-token kernel; the float products otherwise
-        q8 &= n < SMALL || tokens && n < TOKENS;
+        // 8-bit activations for one token, a few, or a chunk of any length when every matrix has a
+        // multi-token kernel; the float products otherwise
+        q8 &= n < SMALL || tokens;
         this.ms = ms;
         this.outs = outs;
         this.count = count;
@@ -127,6 +124,7 @@ final class MatMul implements Parallel.Range {
         this.useQ8 = q8;
         this.rowByRow = n < SMALL || q8;
         if (q8) {
+            ensureQuantized(n);
             this.layouts = layouts;
             if (n == 1) {
                 xq[0].quantize(x, 0, cols, layouts);
@@ -154,6 +152,19 @@ final class MatMul implements Parallel.Range {
         }
         parallel.forChunks(chunks, 1, this);
         this.x = null;
+    }
+
+    /** Quantized activations for n tokens: doubled as needed, capped at the chunk size. */
+    private void ensureQuantized(int n) {
+        if (xq.length >= n) {
+            return;
+        }
+        int size = Math.min(maxChunk, Math.max(n, 2 * xq.length));
+        Q8Activations[] grown = java.util.Arrays.copyOf(xq, size);
+        for (int i = xq.length; i < size; i++) {
+            grown[i] = new Q8Activations(maxCols);
+        }
+        xq = grown;
     }
 
     @Override

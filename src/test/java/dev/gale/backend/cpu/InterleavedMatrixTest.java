@@ -188,6 +188,34 @@ class InterleavedMatrixTest {
     }
 
     /**
+     * Q4_0 pre-fill chunks of every length (short, past the old 32-token limit, past the float
+     * kernels' 64-token switch, the chunk size) go through the multi-token kernel: each token's
+     * outputs equal, bit for bit, those of a product of that token alone; the float kernels would
+     * differ by the activations' quantization.
+     */
+    @Test
+    void q4_0ChunksOfEveryLengthGiveTheSingleTokenProducts() {
+        int rows = 96;
+        int cols = 256;
+        InterleavedMatrix packed = repack(matrix(GGMLType.Q4_0, rows, cols, 77));
+        int maxChunk = 100;
+        MatMul chunked = new MatMul(parallel, cols, maxChunk, true);
+        MatMul single = new MatMul(parallel, cols, 1, true);
+        for (int n : new int[] {13, 33, 64, 100, 5}) {
+            float[] x = MatrixKernelsTest.randomVector(n * cols, 1000 + n);
+            float[] out = new float[n * rows];
+            chunked.run(x, n, packed, out);
+            float[] one = new float[rows];
+            for (int t = 0; t < n; t++) {
+                single.run(java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), 1, packed, one);
+                for (int r = 0; r < rows; r++) {
+                    assertEquals(one[r], out[t * rows + r], 0f, n + " tokens, token " + t + ", row " + r);
+                }
+            }
+        }
+    }
+
+    /**
      * Weights at their extremes (Q4_0 nibbles 0 and 15, Q8_0 levels -128 and 127) against levels of
      * +-127: the 16-bit lanes reach their bounds (-32512 for a Q4_0 row's lane pair, 2 * -128 * 127
      * for a Q8_0 lane), which the layouts are built to hold.
