@@ -188,7 +188,7 @@ class ServerGenerationTest {
         assertEquals("ok", h.get("status").asText());
         assertEquals(512, h.get("context_size").asInt());
         assertEquals(1, h.get("workers").asInt());
-        assertFalse(t.log().isEmpty());
-        assertTrue(t.log().contains("GET /v1/models 200"), t.log());
+        String log = t.awaitLog("GET /v1/models 200");
+        assertTrue(log.contains("GET /v1/models 200"), log);
     }
 }

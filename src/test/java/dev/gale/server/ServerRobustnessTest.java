@@ -117,7 +117,8 @@ class ServerRobustnessTest {
             // and the server goes on serving
             HttpResponse<String> ok = t.post("/v1/completions", "{\"prompt\": \"x\", \"max_tokens\": 2, \"unknown\": 1}");
             assertEquals(200, ok.statusCode(), ok.body());
-            assertTrue(t.log().contains(" " + status + " "), t.log());
+            String log = t.awaitLog(" " + status + " ");
+            assertTrue(log.contains(" " + status + " "), log);
         }
     }
 
@@ -175,7 +176,7 @@ class ServerRobustnessTest {
             }
             HttpResponse<String> next = t.post("/v1/completions", "{\"prompt\": \"x\", \"max_tokens\": 2}");
             assertEquals(200, next.statusCode(), next.body());
-            String log = t.log();
+            String log = t.awaitLog("finish=cancelled");
             var m = java.util.regex.Pattern.compile("client went away: generation ended: stream prompt=\\d+ "
                     + "completion=(\\d+) finish=cancelled").matcher(log);
             assertTrue(m.find(), log);

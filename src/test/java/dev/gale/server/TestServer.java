@@ -107,6 +107,21 @@ final class TestServer implements AutoCloseable {
         }
     }
 
+    /**
+     * The log once it holds {@code fragment} (or after 10 s, for the assertion to show it): the
+     * server writes a request's line after closing its exchange, so a client may have the response,
+     * and even the next one, before the line is there.
+     */
+    String awaitLog(String fragment) throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        String log = log();
+        while (!log.contains(fragment) && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+            log = log();
+        }
+        return log;
+    }
+
     URI uri(String path) {
         return URI.create("http://127.0.0.1:" + server.port() + path);
     }
