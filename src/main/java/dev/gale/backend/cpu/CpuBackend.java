@@ -114,15 +114,15 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * Room for chunks of n tokens in the activation buffers: grown (to a power of two, at most
-     * maxChunk) when a larger chunk comes, so that short prompts and decode do not allocate and
-     * zero buffers for maxChunk tokens (130 MB for a 7B model and chunks of 512).
+     * Room for chunks of n tokens in the activation buffers, grown as {@link MatMul#capacity} says
+     * when a larger chunk comes: short prompts and decode do not allocate and zero buffers for
+     * maxChunk tokens (130 MB for a 7B model and chunks of 512).
      */
     private void ensureTokens(int n) {
         if (n <= capacity) {
             return;
         }
-        int t = Math.min(maxChunk, Math.max(n, Integer.highestOneBit(n - 1) << 1));
+        int t = MatMul.capacity(n, maxChunk);
         int dim = c.embeddingLength();
         this.x = new float[t * dim];
         this.xb = new float[t * Math.max(dim, c.qDim())];

@@ -10,6 +10,12 @@ package dev.gale.backend.cpu;
  * AVX-512); other chunks of fewer than {@link #DOT} tokens use the float dot-product kernels of
  * {@link GemmDot}, and larger ones the blocked float product of {@link Gemm}. Reused across calls:
  * nothing is allocated per token (the quantized activations grow with the largest chunk so far).
+ *
+ * <p>The multi-token kernel serves every chunk length. With one group of rows per call it was
+ * faster than the float kernels only below 32 tokens on the 1.1B shape; with two (sharing the
+ * activation broadcasts) it is faster at every length measured (pre-fill tok/s, 2 threads, against
+ * the float kernels: 7B Q4_0 48 tokens 16.1 vs 13.2, 256 tokens 15.2 vs 11.5; 1.1B Q4_0 48 tokens
+ * 93 vs 84, 128 tokens 109 vs 73-85, 256 tokens 96-104 vs 82-84).
  */
 final class MatMul implements Parallel.Range {
     /** Rows per unit of work for matrix-vector products. */
@@ -26,15 +32,6 @@ final class MatMul implements Parallel.Range {
      * {@link Gemm}.
      */
     static final int DOT = 64;
-    /*
-     * The multi-token 8-bit kernel serves every chunk length where every matrix has one. With one
-     * group of rows per call it was faster than the float kernels only below 32 tokens on the 1.1B
-     * shape; with two (sharing the activation broadcasts) it is faster at every length measured
-     * (pre-fill tok/s, 2 threads, against the float kernels: 7B Q4_0 48 tokens 16.1 vs 13.2, 256
-     * tokens 15.2 vs 11.5; 1.1B Q4_0 48 tokens 93 vs 84, 128 tokens 109 vs 73-85, 256 tokens 96-104
-     * vs 82-84).
-     */
-
     private final Parallel parallel;
     private final boolean quantize;
     /** Quantized activations per token: as many as the largest chunk so far needed (at most maxChunk). */
@@ -154,12 +151,20 @@ final class MatMul implements Parallel.Range {
         this.x = null;
     }
 
-    /** Quantized activations for n tokens: doubled as needed, capped at the chunk size. */
+    /**
+     * Room for chunks of n tokens in a buffer grown with the chunks: the next power of two, at most
+     * maxChunk (so short prompts and decode do not set up buffers for a whole chunk).
+     */
+    static int capacity(int n, int maxChunk) {
+        return Math.min(maxChunk, Math.max(n, Integer.highestOneBit(n - 1) << 1));
+    }
+
+    /** Quantized activations for n tokens (see {@link #capacity}). */
     private void ensureQuantized(int n) {
         if (xq.length >= n) {
             return;
         }
-        int size = Math.min(maxChunk, Math.max(n, 2 * xq.length));
+        int size = capacity(n, maxChunk);
         Q8Activations[] grown = java.util.Arrays.copyOf(xq, size);
         for (int i = xq.length; i < size; i++) {
             grown[i] = new Q8Activations(maxCols);
